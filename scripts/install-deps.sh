@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what mailtally needs on Debian 12 (bookworm). Idempotent; run as root (or with sudo).
+#   scripts/install-deps.sh          build and run dependencies
+#   scripts/install-deps.sh --test   plus what the tests, fuzzers and benchmarks use
+set -euo pipefail
+
+build_pkgs=(
+  g++ cmake ninja-build pkg-config python3 python3-botocore
+  libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
+  libpugixml-dev libsqlite3-dev libsqlitecpp-dev libssl-dev zlib1g-dev
+  libcli11-dev libtomlplusplus-dev
+)
+test_pkgs=(
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
+  awscli python3-boto3 python3-pytest wrk curl
+)
+
+pkgs=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi

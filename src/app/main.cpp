@@ -1,0 +1,107 @@
+// mailtally command line (CLI11 kept to this translation unit).
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "app/credentials.hpp"
+#include "app/operations_doc.hpp"
+#include "app/server_app.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
+
+namespace {
+
+double epoch_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::unique_ptr<mailtally::storage::SqliteStore> open_store(const std::string& dir) {
+  return mailtally::storage::SqliteStore::open(mailtally::app::prepare_data_dir(dir));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace mailtally;
+  CLI::App cli{"mailtally: a self-hosted Amazon SES + CloudWatch event publishing service"};
+  cli.set_version_flag("--version", std::string("mailtally ") + MAILTALLY_VERSION);
+  cli.require_subcommand(1);
+
+  app::ServeOptions serve_options;
+  std::string listen, config_file;
+  auto* serve = cli.add_subcommand("serve", "Run the server");
+  serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:4580)");
+  serve->add_option("--data-dir", serve_options.data_dir, "Folder of the embedded database");
+  serve->add_option("--config", config_file, "TOML configuration file");
+  serve->add_option("--threads", serve_options.threads, "Worker threads (default: all cores)");
+  serve->add_flag("--sandbox", serve_options.sandbox,
+                  "Sending requires verified identities, as in the SES sandbox");
+
+  std::string keys_dir, key_name = "cli", key_id;
+  auto* keys = cli.add_subcommand("keys", "Manage access keys of a data dir");
+  keys->require_subcommand(1);
+  auto* keys_create = keys->add_subcommand("create", "Create an access key and print it");
+  keys_create->add_option("--data-dir", keys_dir, "Data dir")->required();
+  keys_create->add_option("--name", key_name, "Name shown as ses:caller-identity");
+  auto* keys_list = keys->add_subcommand("list", "List access key ids and names");
+  keys_list->add_option("--data-dir", keys_dir, "Data dir")->required();
+  auto* keys_delete = keys->add_subcommand("delete", "Delete an access key");
+  keys_delete->add_option("access_key_id", key_id, "Access key id")->required();
+  keys_delete->add_option("--data-dir", keys_dir, "Data dir")->required();
+
+  cli.add_subcommand("operations", "Print every API operation and whether it is implemented");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  try {
+    if (serve->parsed()) {
+      if (!config_file.empty()) app::load_config_file(config_file, serve_options);
+      if (!listen.empty() &&
+          !app::parse_listen(listen, serve_options.host, serve_options.port)) {
+        std::cerr << "mailtally: --listen must be HOST:PORT, got '" << listen << "'\n";
+        return 2;
+      }
+      if (serve_options.data_dir.empty()) {
+        std::cerr << "mailtally: --data-dir (or data_dir in the config file) is required\n";
+        return 2;
+      }
+      return app::serve(serve_options);
+    }
+    if (keys_create->parsed()) {
+      auto store = open_store(keys_dir);
+      auto key = app::make_access_key(key_name, epoch_now());
+      store->put_access_key(key);
+      std::printf("export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n",
+                  key.access_key_id.c_str(), key.secret_access_key.c_str());
+      return 0;
+    }
+    if (keys_list->parsed()) {
+      auto store = open_store(keys_dir);
+      for (const auto& k : store->list_access_keys()) {
+        std::printf("%s\t%s\n", k.access_key_id.c_str(), k.name.c_str());
+      }
+      return 0;
+    }
+    if (keys_delete->parsed()) {
+      auto store = open_store(keys_dir);
+      if (!store->delete_access_key(key_id)) {
+        std::cerr << "mailtally: no access key " << key_id << "\n";
+        return 1;
+      }
+      return 0;
+    }
+    if (cli.got_subcommand("operations")) {
+      std::cout << app::operations_markdown();
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "mailtally: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,36 @@
+// `mailtally serve`: wires storage, the control plane, the API gateway and the HTTP server, and
+// runs until SIGTERM or SIGINT.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mailtally::app {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 4580;
+  std::string data_dir;
+  unsigned threads = 0;  // 0: hardware threads
+  bool sandbox = false;  // sending requires verified identities
+  double max_24_hour_send = 200000;
+  double max_send_rate = 1000;
+  std::size_t max_connections = 10000;
+  std::size_t max_body_bytes = 48 * 1024 * 1024;
+};
+
+// Parses HOST:PORT (or [v6]:PORT, or :PORT); false on bad input.
+bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port);
+
+// Reads a TOML config file into `options` (keys: listen, data_dir, threads, sandbox,
+// max_24_hour_send, max_send_rate, max_connections, max_body_bytes). Throws on errors.
+void load_config_file(const std::string& path, ServeOptions& options);
+
+// Blocks until a stop signal; returns the process exit code.
+int serve(const ServeOptions& options);
+
+// The path of the store inside a data dir; creates the dir (mode 0700) when missing.
+std::string prepare_data_dir(const std::string& data_dir);
+
+}  // namespace mailtally::app

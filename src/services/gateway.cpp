@@ -1,0 +1,163 @@
+#include "services/gateway.hpp"
+
+#include <zlib.h>
+
+#include "base/ids.hpp"
+
+namespace mailtally::services {
+namespace {
+
+constexpr std::size_t kMaxInflatedBytes = 64 * 1024 * 1024;
+
+// The service named in the credential scope, without verifying anything.
+std::string_view scope_service(const http::Request& req) {
+  std::string_view cred;
+  if (const std::string* auth = req.headers.find("Authorization")) {
+    auto p = auth->find("Credential=");
+    if (p != std::string::npos) cred = std::string_view(*auth).substr(p + 11);
+  } else {
+    auto q = req.query();
+    auto p = q.find("X-Amz-Credential=");
+    if (p != std::string_view::npos) cred = q.substr(p + 17);
+  }
+  // AKID/DATE/REGION/SERVICE/aws4_request (the query form has %2F separators).
+  int slashes = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < cred.size() && i < 256; ++i) {
+    bool sep = cred[i] == '/';
+    std::size_t width = 1;
+    if (!sep && cred.substr(i, 3) == "%2F") {
+      sep = true;
+      width = 3;
+    }
+    if (!sep) continue;
+    if (++slashes == 3) start = i + width;
+    if (slashes == 4) return cred.substr(start, i - start);
+    i += width - 1;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<std::string> gunzip(std::string_view data, std::size_t max_bytes) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return std::nullopt;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  char buf[16384];
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&zs);
+      return std::nullopt;
+    }
+    out.append(buf, sizeof buf - zs.avail_out);
+    if (out.size() > max_bytes || (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0)) {
+      inflateEnd(&zs);
+      return std::nullopt;
+    }
+  }
+  inflateEnd(&zs);
+  return out;
+}
+
+Gateway::Gateway(const auth::CredentialSource& credentials, const base::Clock& clock,
+                 const OperationTable& operations)
+    : credentials_(credentials), clock_(clock), operations_(operations) {}
+
+void Gateway::set_validation_mapper(const wire::Service& service, ValidationMapper mapper) {
+  mappers_.emplace_back(&service, std::move(mapper));
+}
+
+bool Gateway::is_api_request(const http::Request& request) {
+  std::string_view path = request.path();
+  return path == "/" || path.substr(0, 4) == "/v2/" || request.headers.find("X-Amz-Target");
+}
+
+wire::ApiError Gateway::map_validation(const wire::Service& service, const wire::Operation& op,
+                                       const wire::DecodeError& e) const {
+  for (const auto& [svc, mapper] : mappers_) {
+    if (svc == &service) return mapper(op, e);
+  }
+  return wire::generic_error(400, "ValidationError", e.message);
+}
+
+http::Response Gateway::handle(http::Request& request) {
+  stats_.requests.fetch_add(1, std::memory_order_relaxed);
+  const std::string request_id = base::uuid4();
+  auto fail = [&](const wire::Service* svc, wire::Protocol p, const wire::ApiError& e) {
+    stats_.errors.fetch_add(1, std::memory_order_relaxed);
+    return wire::encode_error(svc, p, e, request_id);
+  };
+
+  auto routed = wire::route(request, scope_service(request));
+  if (!routed) {
+    const auto& f = routed.error();
+    // Unsigned requests learn nothing about routing before authentication.
+    return fail(f.service, f.protocol, f.error);
+  }
+  wire::Route& route = *routed;
+  const wire::Service& service = *route.service;
+
+  auth::VerifyOptions opts;
+  opts.expected_service = service.signing_name;
+  auto who = auth::verify(request, credentials_, clock_.now(), opts);
+  if (!who) {
+    stats_.auth_failures.fetch_add(1, std::memory_order_relaxed);
+    const auto& e = who.error();
+    return fail(&service, route.protocol,
+                wire::generic_error(auth::failure_http_status(e.failure),
+                                    std::string(auth::failure_code(e.failure)), e.message));
+  }
+
+  // Bodies are signed as sent; decompress only after the signature held.
+  if (const std::string* enc = request.headers.find("Content-Encoding")) {
+    if (http::iequals(*enc, "gzip")) {
+      auto plain = gunzip(request.body, kMaxInflatedBytes);
+      if (!plain) {
+        return fail(&service, route.protocol,
+                    wire::generic_error(400, "InvalidParameterValue",
+                                        "The request body is not valid gzip data."));
+      }
+      request.body = std::move(*plain);
+      if (route.protocol == wire::Protocol::Query) {
+        auto again = wire::route(request, service.signing_name);
+        if (!again) return fail(again.error().service, again.error().protocol, again.error().error);
+        route = std::move(*again);
+      }
+    }
+  }
+
+  const OperationHandler* handler = operations_.find(service, route.operation->name);
+  if (!handler) {
+    return fail(&service, route.protocol,
+                wire::generic_error(501, "NotImplemented",
+                                    "mailtally does not implement " +
+                                        std::string(service.service_id) + " " +
+                                        std::string(route.operation->name) + " (yet).",
+                                    false));
+  }
+
+  auto input = wire::decode_input(route, request);
+  if (!input) {
+    return fail(&service, route.protocol, map_validation(service, *route.operation, input.error()));
+  }
+
+  try {
+    CallContext ctx{*who, request, request_id, service};
+    auto out = (*handler)(ctx, *input);
+    if (!out) return fail(&service, route.protocol, out.error());
+    return wire::encode_result(route, *out, request_id);
+  } catch (const std::exception& ex) {
+    return fail(&service, route.protocol,
+                wire::generic_error(500, "InternalFailure",
+                                    std::string("internal error: ") + ex.what(), false));
+  }
+}
+
+}  // namespace mailtally::services

@@ -1,0 +1,55 @@
+// The API front door: route -> authenticate -> decode -> dispatch -> encode, for every AWS API
+// on the one HTTP port. Errors at any step are answered in the protocol that was called.
+//
+// Thread-safe: handle() may run on several worker threads at once.
+#pragma once
+
+#include <atomic>
+#include <functional>
+
+#include "auth/sigv4.hpp"
+#include "base/clock.hpp"
+#include "http/message.hpp"
+#include "services/operation_table.hpp"
+#include "wire/codec.hpp"
+
+namespace mailtally::services {
+
+// Maps a request that fails the model to the error code the called API uses.
+using ValidationMapper =
+    std::function<wire::ApiError(const wire::Operation&, const wire::DecodeError&)>;
+
+struct GatewayStats {
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> auth_failures{0};
+  std::atomic<std::uint64_t> errors{0};
+};
+
+class Gateway {
+ public:
+  // All references must outlive the gateway.
+  Gateway(const auth::CredentialSource& credentials, const base::Clock& clock,
+          const OperationTable& operations);
+
+  void set_validation_mapper(const wire::Service& service, ValidationMapper mapper);
+
+  // True when the request is addressed to an AWS API (not to /health, the console, ...).
+  static bool is_api_request(const http::Request& request);
+  http::Response handle(http::Request& request);
+  const GatewayStats& stats() const { return stats_; }
+
+ private:
+  wire::ApiError map_validation(const wire::Service& service, const wire::Operation& op,
+                                const wire::DecodeError& e) const;
+
+  const auth::CredentialSource& credentials_;
+  const base::Clock& clock_;
+  const OperationTable& operations_;
+  std::vector<std::pair<const wire::Service*, ValidationMapper>> mappers_;
+  GatewayStats stats_;
+};
+
+// Decompresses a gzip body; nullopt when it is not valid gzip or inflates beyond `max_bytes`.
+std::optional<std::string> gunzip(std::string_view data, std::size_t max_bytes);
+
+}  // namespace mailtally::services

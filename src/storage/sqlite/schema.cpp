@@ -1,0 +1,106 @@
+#include "storage/sqlite/schema.hpp"
+
+#include <array>
+#include <stdexcept>
+#include <string>
+
+namespace mailtally::storage::sqlite {
+
+namespace {
+
+// Migration i brings the schema from version i to version i + 1. Append only.
+constexpr std::array kMigrations = {
+    // 1: initial schema. JSON columns are written by json_codec; REAL columns hold epoch
+    // seconds (kept out of JSON so doubles round-trip bit-exactly).
+    R"sql(
+CREATE TABLE configuration_sets (
+  name TEXT NOT NULL PRIMARY KEY,
+  record TEXT NOT NULL,            -- JSON: options and tags
+  last_fresh_start REAL,           -- NULL when not set
+  created_at REAL NOT NULL
+) STRICT;
+
+CREATE TABLE event_destinations (
+  configuration_set TEXT NOT NULL REFERENCES configuration_sets (name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  position INTEGER NOT NULL,       -- creation order within the set, from 0
+  definition TEXT NOT NULL,        -- JSON: everything but the name
+  PRIMARY KEY (configuration_set, name)
+) STRICT;
+
+CREATE TABLE identities (
+  name TEXT NOT NULL PRIMARY KEY,
+  type TEXT NOT NULL CHECK (type IN ('EmailAddress', 'Domain')),
+  status TEXT NOT NULL
+    CHECK (status IN ('Pending', 'Success', 'Failed', 'TemporaryFailure', 'NotStarted')),
+  token TEXT NOT NULL,
+  default_configuration_set TEXT,  -- NULL when not set; deliberately no foreign key
+  tags TEXT NOT NULL,              -- JSON array of {"key","value"}
+  created_at REAL NOT NULL
+) STRICT;
+CREATE INDEX identities_by_type ON identities (type, name);
+
+CREATE TABLE access_keys (
+  access_key_id TEXT NOT NULL PRIMARY KEY,
+  secret TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at REAL NOT NULL
+) STRICT;
+)sql",
+};
+
+[[noreturn]] void refuse(const std::string& why) {
+  throw std::runtime_error("sqlite store: " + why);
+}
+
+void check_compatible(Connection& conn) {
+  std::int64_t app = conn.query_int("PRAGMA application_id");
+  std::int64_t version = conn.query_int("PRAGMA user_version");
+  if (app != 0 && app != kApplicationId) {
+    refuse("the database belongs to another application (application_id " + std::to_string(app) +
+           "); refusing to open it");
+  }
+  if (version > latest_schema_version()) {
+    refuse("the database has schema version " + std::to_string(version) +
+           ", newer than the latest this build knows (" + std::to_string(latest_schema_version()) +
+           "); refusing to open it (upgrade mailtally or use another file)");
+  }
+  if (version == 0 && conn.query_int("SELECT count(*) FROM sqlite_schema") != 0) {
+    refuse("the database already has tables but no mailtally schema; refusing to open it");
+  }
+}
+
+}  // namespace
+
+std::int64_t latest_schema_version() { return static_cast<std::int64_t>(kMigrations.size()); }
+
+void configure_connection(Connection& conn, bool full_sync) {
+  conn.exec("PRAGMA busy_timeout = 5000");
+  conn.exec("PRAGMA foreign_keys = ON");
+  // NORMAL in WAL mode: a commit is written to the WAL (the OS page cache) before the call
+  // returns, so it survives the process being killed; only power loss / kernel crash can lose
+  // the last commits. FULL also fsyncs the WAL at each commit.
+  conn.exec(full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+  conn.exec("PRAGMA journal_size_limit = 67108864");  // truncate a large WAL after checkpoints
+}
+
+void migrate(Connection& conn) {
+  check_compatible(conn);  // before WAL: do not change a file we will not use
+  if (conn.query_text("PRAGMA journal_mode = WAL") != "wal") {
+    refuse("cannot switch the database to WAL mode");
+  }
+  for (std::size_t step = 0; step < kMigrations.size(); ++step) {
+    if (conn.query_int("PRAGMA user_version") > static_cast<std::int64_t>(step)) continue;
+    Transaction tx(conn);
+    // Re-check under the write lock: another process may have migrated meanwhile.
+    check_compatible(conn);
+    if (conn.query_int("PRAGMA user_version") > static_cast<std::int64_t>(step)) continue;
+    conn.exec(kMigrations[step]);
+    std::string bump = "PRAGMA user_version = " + std::to_string(step + 1);
+    conn.exec(bump.c_str());
+    if (step == 0) conn.exec(("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str());
+    tx.commit();
+  }
+}
+
+}  // namespace mailtally::storage::sqlite

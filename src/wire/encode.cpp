@@ -1,0 +1,244 @@
+// Result and error encoding for the three protocols.
+#include <boost/json/serialize.hpp>
+#include <cmath>
+#include <cstdio>
+#include <pugixml.hpp>
+#include <sstream>
+
+#include "base/crypto.hpp"
+#include "base/time_format.hpp"
+#include "wire/codec.hpp"
+
+namespace mailtally::wire {
+namespace json = boost::json;
+namespace {
+
+std::string format_double(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", d);
+  // Prefer the shortest text that round-trips.
+  for (int prec = 1; prec <= 17; ++prec) {
+    char tmp[32];
+    std::snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+    if (std::strtod(tmp, nullptr) == d) return tmp;
+  }
+  return buf;
+}
+
+std::string scalar_text(const Shape& shape, const json::value& v) {
+  switch (shape.type) {
+    case ShapeType::Boolean:
+      return v.is_bool() && v.get_bool() ? "true" : "false";
+    case ShapeType::Integer:
+    case ShapeType::Long:
+      if (v.is_int64()) return std::to_string(v.get_int64());
+      if (v.is_uint64()) return std::to_string(v.get_uint64());
+      return std::to_string(static_cast<long long>(v.to_number<double>()));
+    case ShapeType::Double:
+    case ShapeType::Float:
+      return format_double(v.to_number<double>());
+    case ShapeType::Timestamp:
+      return base::format_iso8601(v.to_number<double>());
+    case ShapeType::Blob:
+      return base::base64_encode(v.get_string());
+    default:
+      if (v.is_string()) return std::string(v.get_string());
+      return json::serialize(v);
+  }
+}
+
+void to_xml(const Service& svc, std::uint16_t shape_index, const json::value& v,
+            pugi::xml_node node) {
+  const Shape& shape = svc.shape(shape_index);
+  switch (shape.type) {
+    case ShapeType::Structure: {
+      if (!v.is_object()) return;
+      const auto& obj = v.get_object();
+      for (const Member& m : svc.members_of(shape)) {
+        auto it = obj.find(m.name);
+        if (it == obj.end() || it->value().is_null()) continue;
+        pugi::xml_node child = node.append_child(std::string(m.wire_name()).c_str());
+        to_xml(svc, m.shape, it->value(), child);
+      }
+      return;
+    }
+    case ShapeType::List:
+      if (!v.is_array()) return;
+      for (const auto& item : v.get_array()) {
+        to_xml(svc, shape.member_shape, item, node.append_child("member"));
+      }
+      return;
+    case ShapeType::Map:
+      if (!v.is_object()) return;
+      for (const auto& kv : v.get_object()) {
+        pugi::xml_node entry = node.append_child("entry");
+        entry.append_child("key").text().set(std::string(kv.key()).c_str());
+        to_xml(svc, shape.value_shape, kv.value(), entry.append_child("value"));
+      }
+      return;
+    default:
+      node.text().set(scalar_text(shape, v).c_str());
+  }
+}
+
+std::string xml_string(const pugi::xml_document& doc) {
+  std::ostringstream out;
+  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
+  return out.str();
+}
+
+void common_headers(http::Response& r, std::string_view request_id) {
+  r.headers.add("x-amzn-RequestId", std::string(request_id));
+}
+
+}  // namespace
+
+json::value to_wire_json(const Service& svc, std::uint16_t shape_index, const json::value& v) {
+  const Shape& shape = svc.shape(shape_index);
+  switch (shape.type) {
+    case ShapeType::Structure: {
+      json::object out;
+      if (!v.is_object()) return out;
+      const auto& obj = v.get_object();
+      for (const Member& m : svc.members_of(shape)) {
+        if (m.location != Location::Body) continue;
+        auto it = obj.find(m.name);
+        if (it == obj.end() || it->value().is_null()) continue;
+        out[m.wire_name()] = to_wire_json(svc, m.shape, it->value());
+      }
+      return out;
+    }
+    case ShapeType::List: {
+      json::array out;
+      if (!v.is_array()) return out;
+      for (const auto& item : v.get_array()) out.push_back(to_wire_json(svc, shape.member_shape, item));
+      return out;
+    }
+    case ShapeType::Map: {
+      json::object out;
+      if (!v.is_object()) return out;
+      for (const auto& kv : v.get_object()) {
+        out[kv.key()] = to_wire_json(svc, shape.value_shape, kv.value());
+      }
+      return out;
+    }
+    case ShapeType::Blob:
+      return json::string(base::base64_encode(v.get_string()));
+    case ShapeType::Timestamp:
+      return v.to_number<double>();
+    case ShapeType::Double:
+    case ShapeType::Float: {
+      double d = v.to_number<double>();
+      if (std::isnan(d) || std::isinf(d)) return json::string(format_double(d));
+      return d;
+    }
+    default:
+      return v;
+  }
+}
+
+http::Response encode_result(const Route& route, const json::object& output,
+                             std::string_view request_id) {
+  const Service& svc = *route.service;
+  const Operation& op = *route.operation;
+  http::Response r;
+  r.status = op.response_code ? op.response_code : 200;
+  common_headers(r, request_id);
+  switch (route.protocol) {
+    case Protocol::Query: {
+      pugi::xml_document doc;
+      std::string root_name = std::string(op.name) + "Response";
+      pugi::xml_node root = doc.append_child(root_name.c_str());
+      root.append_attribute("xmlns").set_value(std::string(svc.xml_namespace).c_str());
+      if (op.output != kNoShape) {
+        std::string wrapper =
+            op.result_wrapper.empty() ? std::string(op.name) + "Result" : std::string(op.result_wrapper);
+        to_xml(svc, op.output, output, root.append_child(wrapper.c_str()));
+      }
+      root.append_child("ResponseMetadata")
+          .append_child("RequestId")
+          .text()
+          .set(std::string(request_id).c_str());
+      r.headers.add("Content-Type", "text/xml");
+      r.body = xml_string(doc);
+      return r;
+    }
+    case Protocol::Json: {
+      r.headers.add("Content-Type", "application/x-amz-json-1.0");
+      r.body = op.output == kNoShape ? "{}" : json::serialize(to_wire_json(svc, op.output, output));
+      return r;
+    }
+    case Protocol::RestJson: {
+      r.headers.add("Content-Type", "application/json");
+      if (op.output == kNoShape) {
+        r.body = "{}";
+        return r;
+      }
+      for (const Member& m : svc.members_of(svc.shape(op.output))) {
+        if (m.location != Location::Header) continue;
+        if (auto* v = output.if_contains(m.name)) {
+          r.headers.add(std::string(m.wire_name()), scalar_text(svc.shape(m.shape), *v));
+        }
+      }
+      r.body = json::serialize(to_wire_json(svc, op.output, output));
+      return r;
+    }
+  }
+  return r;
+}
+
+http::Response encode_error(const Service* service, Protocol protocol, const ApiError& error,
+                            std::string_view request_id) {
+  http::Response r;
+  r.status = error.http_status;
+  common_headers(r, request_id);
+  switch (protocol) {
+    case Protocol::Query: {
+      pugi::xml_document doc;
+      pugi::xml_node root = doc.append_child("ErrorResponse");
+      if (service && !service->xml_namespace.empty()) {
+        root.append_attribute("xmlns").set_value(std::string(service->xml_namespace).c_str());
+      }
+      pugi::xml_node e = root.append_child("Error");
+      e.append_child("Type").text().set(error.sender_fault ? "Sender" : "Receiver");
+      e.append_child("Code").text().set(error.code.c_str());
+      e.append_child("Message").text().set(error.message.c_str());
+      for (const auto& kv : error.fields) {
+        if (kv.value().is_string()) {
+          e.append_child(std::string(kv.key()).c_str())
+              .text()
+              .set(std::string(kv.value().get_string()).c_str());
+        }
+      }
+      root.append_child("RequestId").text().set(std::string(request_id).c_str());
+      r.headers.add("Content-Type", "text/xml");
+      r.body = xml_string(doc);
+      return r;
+    }
+    case Protocol::Json: {
+      json::object body = error.fields;
+      body["__type"] = error.type_name.empty() ? error.code : error.type_name;
+      body["message"] = error.message;
+      r.headers.add("Content-Type", "application/x-amz-json-1.0");
+      if (service && service->query_compatible) {
+        r.headers.add("x-amzn-query-error",
+                      error.code + (error.sender_fault ? ";Sender" : ";Receiver"));
+      }
+      r.body = json::serialize(body);
+      return r;
+    }
+    case Protocol::RestJson: {
+      json::object body = error.fields;
+      body["message"] = error.message;
+      r.headers.add("Content-Type", "application/json");
+      r.headers.add("x-amzn-ErrorType", error.type_name.empty() ? error.code : error.type_name);
+      r.body = json::serialize(body);
+      return r;
+    }
+  }
+  return r;
+}
+
+}  // namespace mailtally::wire
