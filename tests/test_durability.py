@@ -81,6 +81,7 @@ def test_restart_after_graceful_stop_and_kill9_twice(fresh_server):
 def test_created_keys_survive_kill9(fresh_server):
     srv = fresh_server
     r = run_bin("keys", "create", "--data-dir", srv.data_dir, "--name", "survivor")
+    assert r.returncode == 0, r.stderr
     key_id, secret = EXPORT_RE.search(r.stdout).groups()
     srv.kill9()
     srv.start()

@@ -89,7 +89,7 @@ def test_cloudwatch_gzip_body_is_decompressed_after_signature(server):
         {"MetricName": "Latency", "Value": 42.0}]}).encode()
     h = {**CW_JSON, "X-Amz-Target": "GraniteServiceVersion20100801.PutMetricData",
          "Content-Encoding": "gzip"}
-    r = server.signed("POST", "/", gzip.compress(payload), h, service="monitoring")
+    r = server.signed("POST", "/", gzip.compress(payload, mtime=0), h, service="monitoring")
     assert r.status == 501, r.body
     assert "PutMetricData" in r.json()["message"]
     # not gzip at all: refused as a bad request, after the signature held
@@ -99,7 +99,7 @@ def test_cloudwatch_gzip_body_is_decompressed_after_signature(server):
 
 
 def test_cloudwatch_query_gzip_body(server):
-    body = gzip.compress(form("ListMetrics", version=CW_VERSION).encode())
+    body = gzip.compress(form("ListMetrics", version=CW_VERSION).encode(), mtime=0)
     r = server.signed("POST", "/", body, {**FORM, "Content-Encoding": "gzip"},
                       service="monitoring")
     assert r.status == 501, r.body
@@ -183,14 +183,15 @@ def test_query_get_form(server, ses):
 
 def test_unknown_rest_path(server):
     r = server.signed("GET", "/v2/email/no-such-resource")
-    assert r.status in (400, 404)
-    assert r.json_error_code()
+    assert r.status == 404
+    assert r.json_error_code() == "UnknownOperationException"
+    assert "/v2/email/no-such-resource" in r.json()["message"]
 
 
 def test_wrong_method_on_rest_path(server):
     r = server.signed("PATCH", "/v2/email/configuration-sets")
-    assert r.status in (404, 405)
-    assert r.json_error_code()
+    assert r.status == 405
+    assert r.json_error_code() == "MethodNotAllowedException"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,14 +294,12 @@ def test_keep_alive_one_connection(server):
 
 
 def test_large_body_accepted(server):
-    """A body over 1 MB is read whole and answered (here: a list with a long padding value)."""
+    """A body over 1 MB is read whole and answered (unknown Query parameters are ignored)."""
     pad = "p" * (1_200_000)
     body = form("ListConfigurationSets") + "&Padding=" + pad
     r = server.signed("POST", "/", body, FORM)
-    assert r.status != 413
-    assert r.status in (200, 400), r.status
-    if r.status == 400:
-        assert r.xml_error()["Code"]  # a proper API answer, not a transport error
+    assert r.status == 200, r.body[:300]
+    assert r.xml().tag.endswith("ListConfigurationSetsResponse")
 
 
 def test_large_json_body_accepted(server):

@@ -156,6 +156,30 @@ def test_keys_create_list_delete_against_running_server(server_factory):
     assert srv.client("ses").list_configuration_sets()["ConfigurationSets"]
 
 
+def test_keys_commands_on_a_stopped_data_dir(server_factory, tmp_path):
+    d = tmp_path / "offline"
+    created = []
+    for name in ("alpha", "beta"):
+        r = run_bin("keys", "create", "--data-dir", str(d), "--name", name)
+        assert r.returncode == 0, r.stderr
+        created.append(_parse_export(r.stdout))
+    assert created[0][0] != created[1][0] and created[0][1] != created[1][1]
+    listed = run_bin("keys", "list", "--data-dir", str(d))
+    assert listed.returncode == 0, listed.stderr
+    rows = sorted(l.split("\t") for l in listed.stdout.splitlines() if l.strip())
+    assert rows == sorted([[created[0][0], "alpha"], [created[1][0], "beta"]])
+    assert run_bin("keys", "delete", created[0][0], "--data-dir", str(d)).returncode == 0
+    listed = run_bin("keys", "list", "--data-dir", str(d))
+    assert [l.split("\t")[0] for l in listed.stdout.splitlines() if l.strip()] == [created[1][0]]
+    # the server started afterwards accepts the remaining key and refuses the deleted one
+    srv = server_factory(d, start=False)
+    srv.key_id, srv.secret = created[1]
+    srv.start()
+    assert srv.client("ses").list_configuration_sets()["ConfigurationSets"] == []
+    assert_error(srv.client("ses", *created[0]).list_configuration_sets, "InvalidClientTokenId",
+                 403)
+
+
 def test_keys_delete_unknown_fails(tmp_path):
     d = tmp_path / "k"
     assert run_bin("keys", "create", "--data-dir", str(d)).returncode == 0

@@ -49,6 +49,14 @@ def test_unsigned_v2_post_is_refused(server):
     assert r.json_error_code() == "MissingAuthenticationToken"
 
 
+def test_unsigned_requests_are_refused_before_routing(server):
+    """Every API request is authenticated first: unsigned callers learn nothing about routes."""
+    r = server.raw("POST", "/", form("NoSuchAction"), FORM)
+    assert (r.status, r.xml_error()["Code"]) == (403, "MissingAuthenticationToken"), r.body
+    r = server.raw("GET", "/v2/email/no-such-resource")
+    assert (r.status, r.json_error_code()) == (403, "MissingAuthenticationToken"), r.body
+
+
 def test_unsigned_cloudwatch_query_is_refused(server):
     r = server.raw("POST", "/", form("ListMetrics", version="2010-08-01"), FORM)
     assert r.status == 403

@@ -357,7 +357,8 @@ def test_forbidden_header_names_fine_with_other_sources(ses, sesv2, v1_set, v2_s
     sesv2.create_configuration_set_event_destination(
         ConfigurationSetName=v2_set, EventDestinationName="tags",
         EventDestination=v2_cw_destination(
-            dims=[dim(n, "MESSAGE_TAG", "x") for n in names] + [dim("To", "LINK_TAG", "x")],
+            dims=[dim(n, "MESSAGE_TAG", "x") for n in names[:-1]] +
+            [dim(names[-1], "LINK_TAG", "x")],
             types=["CLICK"]))
     assert v2_dest_names(sesv2, v2_set) == ["tags"]
 

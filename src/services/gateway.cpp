@@ -76,7 +76,8 @@ void Gateway::set_validation_mapper(const wire::Service& service, ValidationMapp
 
 bool Gateway::is_api_request(const http::Request& request) {
   std::string_view path = request.path();
-  return path == "/" || path.substr(0, 4) == "/v2/" || request.headers.find("X-Amz-Target");
+  return path == "/" || path.substr(0, 4) == "/v2/" || path.substr(0, 10) == "/v1/email/" ||
+         request.headers.find("X-Amz-Target");
 }
 
 wire::ApiError Gateway::map_validation(const wire::Service& service, const wire::Operation& op,

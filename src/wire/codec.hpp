@@ -78,8 +78,16 @@ http::Response encode_error(const Service* service, Protocol protocol, const Api
                             std::string_view request_id);
 
 // Serializes a document value of `shape` as JSON (timestamps as epoch seconds, blobs as base64),
-// dropping members the shape does not define. Exposed for tests.
+// dropping members the shape does not define. With `body_only`, members bound to the URI, query
+// string or headers are left out and body members use their wire names; otherwise every member
+// appears under its member name (for tests and tools).
 boost::json::value to_wire_json(const Service& service, std::uint16_t shape,
-                                const boost::json::value& doc);
+                                const boost::json::value& doc, bool body_only = true);
+
+// The inverse of to_wire_json(..., body_only = true): a JSON value of `shape` as a document
+// (base64 blobs decoded, ISO or epoch timestamps as epoch seconds). No constraint checks.
+base::Expected<boost::json::value, DecodeError> from_wire_json(const Service& service,
+                                                               std::uint16_t shape,
+                                                               const boost::json::value& value);
 
 }  // namespace mailtally::wire

@@ -451,6 +451,12 @@ std::optional<DecodeError> decode_rest_bindings(const Service& svc, const Shape&
 
 }  // namespace
 
+base::Expected<json::value, DecodeError> from_wire_json(const Service& service,
+                                                        std::uint16_t shape,
+                                                        const json::value& value) {
+  return from_json(service, shape, value, "", 0);
+}
+
 base::Expected<json::object, DecodeError> decode_input(const Route& route,
                                                        const http::Request& request) {
   const Service& svc = *route.service;

@@ -27,6 +27,30 @@ std::string format_double(double d) {
   return buf;
 }
 
+// True when `v` has the JSON type the scalar shape needs; the encoders skip anything else, so a
+// malformed document can never make them throw.
+bool fits(const Shape& shape, const json::value& v) {
+  switch (shape.type) {
+    case ShapeType::Boolean:
+      return v.is_bool();
+    case ShapeType::Integer:
+    case ShapeType::Long:
+    case ShapeType::Double:
+    case ShapeType::Float:
+    case ShapeType::Timestamp:
+      return v.is_number();
+    case ShapeType::String:
+    case ShapeType::Blob:
+      return v.is_string();
+    case ShapeType::Structure:
+    case ShapeType::Map:
+      return v.is_object();
+    case ShapeType::List:
+      return v.is_array();
+  }
+  return false;
+}
+
 std::string scalar_text(const Shape& shape, const json::value& v) {
   switch (shape.type) {
     case ShapeType::Boolean:
@@ -58,7 +82,7 @@ void to_xml(const Service& svc, std::uint16_t shape_index, const json::value& v,
       const auto& obj = v.get_object();
       for (const Member& m : svc.members_of(shape)) {
         auto it = obj.find(m.name);
-        if (it == obj.end() || it->value().is_null()) continue;
+        if (it == obj.end() || !fits(svc.shape(m.shape), it->value())) continue;
         pugi::xml_node child = node.append_child(std::string(m.wire_name()).c_str());
         to_xml(svc, m.shape, it->value(), child);
       }
@@ -67,12 +91,14 @@ void to_xml(const Service& svc, std::uint16_t shape_index, const json::value& v,
     case ShapeType::List:
       if (!v.is_array()) return;
       for (const auto& item : v.get_array()) {
+        if (!fits(svc.shape(shape.member_shape), item)) continue;
         to_xml(svc, shape.member_shape, item, node.append_child("member"));
       }
       return;
     case ShapeType::Map:
       if (!v.is_object()) return;
       for (const auto& kv : v.get_object()) {
+        if (!fits(svc.shape(shape.value_shape), kv.value())) continue;
         pugi::xml_node entry = node.append_child("entry");
         entry.append_child("key").text().set(std::string(kv.key()).c_str());
         to_xml(svc, shape.value_shape, kv.value(), entry.append_child("value"));
@@ -95,32 +121,39 @@ void common_headers(http::Response& r, std::string_view request_id) {
 
 }  // namespace
 
-json::value to_wire_json(const Service& svc, std::uint16_t shape_index, const json::value& v) {
+json::value to_wire_json(const Service& svc, std::uint16_t shape_index, const json::value& v,
+                         bool body_only) {
   const Shape& shape = svc.shape(shape_index);
+  if (!fits(shape, v)) return nullptr;
   switch (shape.type) {
     case ShapeType::Structure: {
       json::object out;
       if (!v.is_object()) return out;
       const auto& obj = v.get_object();
       for (const Member& m : svc.members_of(shape)) {
-        if (m.location != Location::Body) continue;
+        if (body_only && m.location != Location::Body) continue;
         auto it = obj.find(m.name);
-        if (it == obj.end() || it->value().is_null()) continue;
-        out[m.wire_name()] = to_wire_json(svc, m.shape, it->value());
+        if (it == obj.end() || !fits(svc.shape(m.shape), it->value())) continue;
+        out[body_only ? m.wire_name() : m.name] =
+            to_wire_json(svc, m.shape, it->value(), body_only);
       }
       return out;
     }
     case ShapeType::List: {
       json::array out;
       if (!v.is_array()) return out;
-      for (const auto& item : v.get_array()) out.push_back(to_wire_json(svc, shape.member_shape, item));
+      for (const auto& item : v.get_array()) {
+        if (fits(svc.shape(shape.member_shape), item)) {
+          out.push_back(to_wire_json(svc, shape.member_shape, item, body_only));
+        }
+      }
       return out;
     }
     case ShapeType::Map: {
       json::object out;
       if (!v.is_object()) return out;
       for (const auto& kv : v.get_object()) {
-        out[kv.key()] = to_wire_json(svc, shape.value_shape, kv.value());
+        out[kv.key()] = to_wire_json(svc, shape.value_shape, kv.value(), body_only);
       }
       return out;
     }
@@ -178,7 +211,7 @@ http::Response encode_result(const Route& route, const json::object& output,
       }
       for (const Member& m : svc.members_of(svc.shape(op.output))) {
         if (m.location != Location::Header) continue;
-        if (auto* v = output.if_contains(m.name)) {
+        if (auto* v = output.if_contains(m.name); v && fits(svc.shape(m.shape), *v)) {
           r.headers.add(std::string(m.wire_name()), scalar_text(svc.shape(m.shape), *v));
         }
       }

@@ -6,7 +6,9 @@
 namespace mailtally::wire {
 namespace {
 
-constexpr std::string_view kRestPrefix = "/v2/";
+// SES v2 lives under /v2/email/; one operation of its model (PutEmailIdentityDkimSigningAttributes)
+// still uses /v1/email/.
+constexpr std::string_view kRestPrefixes[] = {"/v2/", "/v1/email/"};
 
 struct Segment {
   std::string_view text;  // literal text, or the label name
@@ -250,7 +252,9 @@ base::Expected<Route, RouteFailure> route(const http::Request& request,
     return route_json(request, *target);
   }
   std::string_view path = request.path();
-  if (path.substr(0, kRestPrefix.size()) == kRestPrefix) return route_rest(request);
+  for (std::string_view prefix : kRestPrefixes) {
+    if (path.substr(0, prefix.size()) == prefix) return route_rest(request);
+  }
   if (path == "/" && (request.method == "POST" || request.method == "GET")) {
     return route_query(request, signing_service);
   }
