@@ -109,6 +109,15 @@ class ServerProcess:
         self._reader: Optional[threading.Thread] = None
         self._stderr_path: Optional[str] = None
 
+    # Aliases with the AWS spellings (used by tests/test_js_sdk.py).
+    @property
+    def access_key_id(self) -> Optional[str]:
+        return self.key_id
+
+    @property
+    def secret_access_key(self) -> Optional[str]:
+        return self.secret
+
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> "ServerProcess":
