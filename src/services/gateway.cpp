@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <utility>
+
 #include "base/ids.hpp"
 
 namespace mailtally::services {
@@ -96,42 +98,51 @@ http::Response Gateway::handle(http::Request& request) {
     return wire::encode_error(svc, p, e, request_id);
   };
 
-  auto routed = wire::route(request, scope_service(request));
+  // Bodies are signed as sent. A gzip body is inflated for routing and decoding, but the
+  // signature is checked over the bytes that came over the wire.
+  std::string wire_body;
+  bool inflate_failed = false;
+  if (const std::string* enc = request.headers.find("Content-Encoding");
+      enc && http::iequals(*enc, "gzip")) {
+    if (auto plain = gunzip(request.body, kMaxInflatedBytes)) {
+      wire_body = std::exchange(request.body, std::move(*plain));
+    } else {
+      inflate_failed = true;
+    }
+  }
+  auto verify = [&](std::string_view expected_service) {
+    if (!wire_body.empty()) std::swap(request.body, wire_body);
+    auth::VerifyOptions opts;
+    opts.expected_service = expected_service;
+    auto who = auth::verify(request, credentials_, clock_.now(), opts);
+    if (!wire_body.empty()) std::swap(request.body, wire_body);
+    return who;
+  };
+  auto auth_error = [&](const auth::AuthError& e) {
+    stats_.auth_failures.fetch_add(1, std::memory_order_relaxed);
+    return wire::generic_error(auth::failure_http_status(e.failure),
+                               std::string(auth::failure_code(e.failure)), e.message);
+  };
+
+  const std::string_view scope = scope_service(request);
+  auto routed = wire::route(request, scope);
   if (!routed) {
+    // Authentication comes first, as at AWS: unsigned or badly signed requests learn nothing
+    // about routing. The error is answered in the protocol the request looked like.
     const auto& f = routed.error();
-    // Unsigned requests learn nothing about routing before authentication.
+    auto who = verify(scope);
+    if (!who) return fail(f.service, f.protocol, auth_error(who.error()));
     return fail(f.service, f.protocol, f.error);
   }
   wire::Route& route = *routed;
   const wire::Service& service = *route.service;
 
-  auth::VerifyOptions opts;
-  opts.expected_service = service.signing_name;
-  auto who = auth::verify(request, credentials_, clock_.now(), opts);
-  if (!who) {
-    stats_.auth_failures.fetch_add(1, std::memory_order_relaxed);
-    const auto& e = who.error();
+  auto who = verify(service.signing_name);
+  if (!who) return fail(&service, route.protocol, auth_error(who.error()));
+  if (inflate_failed) {
     return fail(&service, route.protocol,
-                wire::generic_error(auth::failure_http_status(e.failure),
-                                    std::string(auth::failure_code(e.failure)), e.message));
-  }
-
-  // Bodies are signed as sent; decompress only after the signature held.
-  if (const std::string* enc = request.headers.find("Content-Encoding")) {
-    if (http::iequals(*enc, "gzip")) {
-      auto plain = gunzip(request.body, kMaxInflatedBytes);
-      if (!plain) {
-        return fail(&service, route.protocol,
-                    wire::generic_error(400, "InvalidParameterValue",
-                                        "The request body is not valid gzip data."));
-      }
-      request.body = std::move(*plain);
-      if (route.protocol == wire::Protocol::Query) {
-        auto again = wire::route(request, service.signing_name);
-        if (!again) return fail(again.error().service, again.error().protocol, again.error().error);
-        route = std::move(*again);
-      }
-    }
+                wire::generic_error(400, "InvalidParameterValue",
+                                    "The request body is not valid gzip data."));
   }
 
   const OperationHandler* handler = operations_.find(service, route.operation->name);
