@@ -34,8 +34,8 @@ std::optional<auth::Credential> StoreCredentials::find(std::string_view id) cons
 domain::AccessKey make_access_key(std::string name, double created_at) {
   domain::AccessKey k;
   k.access_key_id = "MTLY" + base::random_token(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
-  k.secret_access_key = base::random_token(
-      40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+  k.secret_access_key =
+      base::random_token(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
   k.name = std::move(name);
   k.created_at = created_at;
   return k;

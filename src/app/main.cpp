@@ -12,8 +12,7 @@
 namespace {
 
 double epoch_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::unique_ptr<mailtally::storage::SqliteStore> open_store(const std::string& dir) {
@@ -61,8 +60,7 @@ int main(int argc, char** argv) {
   try {
     if (serve->parsed()) {
       if (!config_file.empty()) app::load_config_file(config_file, serve_options);
-      if (!listen.empty() &&
-          !app::parse_listen(listen, serve_options.host, serve_options.port)) {
+      if (!listen.empty() && !app::parse_listen(listen, serve_options.host, serve_options.port)) {
         std::cerr << "mailtally: --listen must be HOST:PORT, got '" << listen << "'\n";
         return 2;
       }

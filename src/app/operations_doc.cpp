@@ -18,8 +18,8 @@ class NoStore final : public domain::ConfigStore {
     return std::nullopt;
   }
   domain::Status update_configuration_set(
-      std::string_view, const std::function<domain::Status(domain::ConfigurationSetRecord&)>&)
-      override {
+      std::string_view,
+      const std::function<domain::Status(domain::ConfigurationSetRecord&)>&) override {
     return base::Ok{};
   }
   bool delete_configuration_set(std::string_view) override { return false; }

@@ -21,8 +21,7 @@ namespace mailtally::app {
 namespace {
 
 double epoch_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 http::Response text_response(int status, std::string body) {
@@ -117,8 +116,7 @@ int serve(const ServeOptions& options) {
   });
   server.start();
   std::printf("mailtally %s listening on http://%s:%u (data dir %s)\n", MAILTALLY_VERSION,
-              options.host.c_str(), static_cast<unsigned>(server.port()),
-              options.data_dir.c_str());
+              options.host.c_str(), static_cast<unsigned>(server.port()), options.data_dir.c_str());
   std::fflush(stdout);
 
   int sig = 0;

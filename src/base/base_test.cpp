@@ -18,7 +18,8 @@ TEST(Crypto, HmacRfc4231Case2) {
 }
 
 TEST(Crypto, Base64RoundTripAndRejectsGarbage) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     auto d = base64_decode(base64_encode(s));
     ASSERT_TRUE(d.has_value());
     EXPECT_EQ(*d, s);

@@ -116,9 +116,8 @@ std::optional<double> parse_iso8601(std::string_view s) {
 std::optional<long long> parse_amz_date(std::string_view s) {
   int y, mo, d, h, mi, sec;
   if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z' || !digits(s, 0, 4, y) ||
-      !digits(s, 4, 2, mo) || !digits(s, 6, 2, d) || !digits(s, 9, 2, h) ||
-      !digits(s, 11, 2, mi) || !digits(s, 13, 2, sec) || !valid_date(y, mo, d) || h > 23 ||
-      mi > 59 || sec > 60) {
+      !digits(s, 4, 2, mo) || !digits(s, 6, 2, d) || !digits(s, 9, 2, h) || !digits(s, 11, 2, mi) ||
+      !digits(s, 13, 2, sec) || !valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 60) {
     return std::nullopt;
   }
   return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +

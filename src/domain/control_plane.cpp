@@ -29,8 +29,11 @@ Result<std::string> read_token(const std::optional<std::string>& token) {
 }
 
 Error set_not_found(std::string_view name) {
-  return Error{ErrorKind::NotFound, Subject::ConfigurationSet,
-               "Configuration set " + quoted(name) + " does not exist.", std::string(name), {}};
+  return Error{ErrorKind::NotFound,
+               Subject::ConfigurationSet,
+               "Configuration set " + quoted(name) + " does not exist.",
+               std::string(name),
+               {}};
 }
 
 std::string lower(std::string s) {
@@ -54,8 +57,10 @@ Status ControlPlane::create_configuration_set(ConfigurationSet set) {
   for (const auto& tag : set.tags) {
     if (tag.key.empty() || tag.key.size() > 128 || tag.value.size() > 256) {
       return fail(ErrorKind::InvalidParameter, Subject::ConfigurationSet,
-                  "Tag " + quoted(tag.key) + " is invalid: keys are 1 to 128 characters and "
-                  "values at most 256.", set.name);
+                  "Tag " + quoted(tag.key) +
+                      " is invalid: keys are 1 to 128 characters and "
+                      "values at most 256.",
+                  set.name);
     }
   }
   set.created_at = epoch(clock_.now());
@@ -104,8 +109,8 @@ Status ControlPlane::create_event_destination(std::string_view set, EventDestina
     for (const auto& existing : rec.destinations) {
       if (existing.name == d.name) {
         return fail(ErrorKind::AlreadyExists, Subject::EventDestination,
-                    "Event destination " + quoted(d.name) + " already exists in configuration set " +
-                        quoted(set) + ".",
+                    "Event destination " + quoted(d.name) +
+                        " already exists in configuration set " + quoted(set) + ".",
                     std::string(set), d.name);
       }
     }
@@ -196,7 +201,8 @@ Result<Identity> ControlPlane::create_identity(std::string name, IdentityType ty
 
 Result<Identity> ControlPlane::get_identity(std::string_view name) const {
   auto id = store_.get_identity(name);
-  if (!id && identity_type_of(name) == IdentityType::Domain) id = store_.get_identity(lower(std::string(name)));
+  if (!id && identity_type_of(name) == IdentityType::Domain)
+    id = store_.get_identity(lower(std::string(name)));
   if (!id) {
     return fail(ErrorKind::NotFound, Subject::Identity,
                 "Email identity " + quoted(name) + " does not exist.");

@@ -28,9 +28,9 @@ TEST(Rules, ConfigurationSetNames) {
 }
 
 TEST(Rules, DimensionNamesAllowColonsAndDefaultsAllowAtAndDot) {
-  auto ok = cloudwatch_destination(
-      {{"ses:configuration-set", DimensionValueSource::MessageTag, "my_set"},
-       {"campaign", DimensionValueSource::MessageTag, "user@example.com"}});
+  auto ok =
+      cloudwatch_destination({{"ses:configuration-set", DimensionValueSource::MessageTag, "my_set"},
+                              {"campaign", DimensionValueSource::MessageTag, "user@example.com"}});
   EXPECT_TRUE(check_event_destination("cs", ok));
   auto bad_name = cloudwatch_destination({{"camp.aign", DimensionValueSource::MessageTag, "x"}});
   auto e = check_event_destination("cs", bad_name);
@@ -42,11 +42,11 @@ TEST(Rules, DimensionNamesAllowColonsAndDefaultsAllowAtAndDot) {
   EXPECT_FALSE(check_event_destination(
       "cs", cloudwatch_destination({{"c", DimensionValueSource::MessageTag, ""}})));
   EXPECT_TRUE(check_event_destination(
-      "cs", cloudwatch_destination(
-                {{std::string(256, 'n'), DimensionValueSource::MessageTag, std::string(256, 'v')}})));
+      "cs", cloudwatch_destination({{std::string(256, 'n'), DimensionValueSource::MessageTag,
+                                     std::string(256, 'v')}})));
   EXPECT_FALSE(check_event_destination(
-      "cs", cloudwatch_destination(
-                {{std::string(257, 'n'), DimensionValueSource::MessageTag, "v"}})));
+      "cs",
+      cloudwatch_destination({{std::string(257, 'n'), DimensionValueSource::MessageTag, "v"}})));
 }
 
 TEST(Rules, ForbiddenHeaderDimensionsInAnyCase) {

@@ -24,9 +24,9 @@ struct MessageTag {
 
 struct EventFacts {
   EventType type = EventType::Send;
-  double timestamp = 0;                // epoch seconds of the event
-  std::vector<MessageTag> tags;        // message tags, auto-tags (ses:...) included
-  std::vector<std::pair<std::string, std::string>> headers;  // the message's email headers
+  double timestamp = 0;          // epoch seconds of the event
+  std::vector<MessageTag> tags;  // message tags, auto-tags (ses:...) included
+  std::vector<std::pair<std::string, std::string>> headers;    // the message's email headers
   std::vector<std::pair<std::string, std::string>> link_tags;  // the clicked link's (clicks)
 };
 

@@ -35,7 +35,8 @@ TEST(Publishing, MessageTagValueOrDefault) {
   EXPECT_EQ(out->datapoint->metric_name, "Send");
   EXPECT_EQ(out->datapoint->value, 1);
   ASSERT_EQ(out->datapoint->dimensions.size(), 2u);
-  EXPECT_EQ(out->datapoint->dimensions[0], (std::pair<std::string, std::string>{"campaign", "book"}));
+  EXPECT_EQ(out->datapoint->dimensions[0],
+            (std::pair<std::string, std::string>{"campaign", "book"}));
   EXPECT_EQ(out->datapoint->dimensions[1], (std::pair<std::string, std::string>{"absent", "dflt"}));
 }
 

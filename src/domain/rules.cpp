@@ -12,8 +12,9 @@ bool is_alnum(char c) {
 }
 
 bool all_of(std::string_view s, std::string_view extra) {
-  return std::all_of(s.begin(), s.end(),
-                     [&](char c) { return is_alnum(c) || extra.find(c) != std::string_view::npos; });
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return is_alnum(c) || extra.find(c) != std::string_view::npos;
+  });
 }
 
 std::string quoted(std::string_view s) { return "<" + std::string(s) + ">"; }
@@ -44,8 +45,7 @@ Status check_cloudwatch(std::string_view set, const std::string& dest,
   }
   std::set<std::string> seen;
   for (const auto& dim : cw.dimensions) {
-    if (dim.name.empty() || dim.name.size() > kMaxDimensionNameLength ||
-        !all_of(dim.name, "_-:")) {
+    if (dim.name.empty() || dim.name.size() > kMaxDimensionNameLength || !all_of(dim.name, "_-:")) {
       return bad("Dimension name " + quoted(dim.name) +
                  " is invalid: it must contain only ASCII letters (a-z, A-Z), numbers (0-9), "
                  "underscores (_), dashes (-) or colons (:), and be 1 to 256 characters long.");
@@ -170,8 +170,7 @@ bool is_valid_arn(std::string_view arn, std::string_view service) {
   if (!all_of(parts[3], "-") || !all_of(parts[4], "")) return false;
   if (service != "iam" && parts[3].empty()) return false;
   if (parts[4].size() != 12) return false;
-  return std::all_of(rest.begin(), rest.end(),
-                     [](char c) { return c > ' ' && c < 0x7f; });
+  return std::all_of(rest.begin(), rest.end(), [](char c) { return c > ' ' && c < 0x7f; });
 }
 
 bool is_valid_domain(std::string_view domain) {
@@ -206,8 +205,9 @@ bool is_valid_email_address(std::string_view address) {
 
 std::string_view event_type_name(EventType t) {
   static constexpr std::array<std::string_view, kEventTypeCount> kNames = {
-      "Send",  "Reject", "Bounce",           "Complaint",     "Delivery",
-      "Open",  "Click",  "Rendering Failure", "DeliveryDelay", "Subscription"};
+      "Send",          "Reject",      "Bounce", "Complaint",
+      "Delivery",      "Open",        "Click",  "Rendering Failure",
+      "DeliveryDelay", "Subscription"};
   return kNames[static_cast<std::size_t>(t)];
 }
 

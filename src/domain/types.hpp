@@ -100,7 +100,13 @@ struct ConfigurationSetRecord {
 };
 
 enum class IdentityType : std::uint8_t { EmailAddress, Domain };
-enum class VerificationStatus : std::uint8_t { Pending, Success, Failed, TemporaryFailure, NotStarted };
+enum class VerificationStatus : std::uint8_t {
+  Pending,
+  Success,
+  Failed,
+  TemporaryFailure,
+  NotStarted
+};
 
 struct Identity {
   std::string name;  // email address or domain, as given (domains lower-cased)

@@ -147,12 +147,12 @@ http::Response Gateway::handle(http::Request& request) {
 
   const OperationHandler* handler = operations_.find(service, route.operation->name);
   if (!handler) {
-    return fail(&service, route.protocol,
-                wire::generic_error(501, "NotImplemented",
-                                    "mailtally does not implement " +
-                                        std::string(service.service_id) + " " +
-                                        std::string(route.operation->name) + " (yet).",
-                                    false));
+    return fail(
+        &service, route.protocol,
+        wire::generic_error(501, "NotImplemented",
+                            "mailtally does not implement " + std::string(service.service_id) +
+                                " " + std::string(route.operation->name) + " (yet).",
+                            false));
   }
 
   auto input = wire::decode_input(route, request);

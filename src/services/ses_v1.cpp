@@ -48,7 +48,8 @@ json::object describe(const domain::ConfigurationSetRecord& rec, const json::obj
     out["EventDestinations"] = std::move(dests);
   }
   if (wanted("trackingOptions") && rec.set.custom_redirect_domain) {
-    out["TrackingOptions"] = json::object{{"CustomRedirectDomain", *rec.set.custom_redirect_domain}};
+    out["TrackingOptions"] =
+        json::object{{"CustomRedirectDomain", *rec.set.custom_redirect_domain}};
   }
   if (wanted("deliveryOptions")) {
     out["DeliveryOptions"] = json::object{
@@ -82,17 +83,16 @@ void register_ses_v1(OperationTable& t, ControlPlane& cp) {
     return json::object();
   });
 
-  t.add(m, "DescribeConfigurationSet",
-        [&cp](const CallContext&, const json::object& in) -> Output {
-          auto rec = cp.get_configuration_set(doc::str(in, "ConfigurationSetName"));
-          if (!rec) return v1_fail(rec.error());
-          return describe(*rec, in);
-        });
+  t.add(m, "DescribeConfigurationSet", [&cp](const CallContext&, const json::object& in) -> Output {
+    auto rec = cp.get_configuration_set(doc::str(in, "ConfigurationSetName"));
+    if (!rec) return v1_fail(rec.error());
+    return describe(*rec, in);
+  });
 
   t.add(m, "ListConfigurationSets", [&cp](const CallContext&, const json::object& in) -> Output {
-    auto page = cp.list_configuration_sets(doc::opt_str(in, "NextToken"),
-                                           static_cast<std::size_t>(
-                                               doc::opt_int(in, "MaxItems").value_or(1000)));
+    auto page = cp.list_configuration_sets(
+        doc::opt_str(in, "NextToken"),
+        static_cast<std::size_t>(doc::opt_int(in, "MaxItems").value_or(1000)));
     if (!page) return v1_fail(page.error());
     json::array sets;
     for (const auto& n : page->items) sets.push_back(json::object{{"Name", n}});
@@ -126,8 +126,8 @@ void register_ses_v1(OperationTable& t, ControlPlane& cp) {
         });
 
   auto verify_email = [&cp](const CallContext&, const json::object& in) -> Output {
-    auto id = cp.create_identity(doc::str(in, "EmailAddress"),
-                                 domain::IdentityType::EmailAddress, false);
+    auto id =
+        cp.create_identity(doc::str(in, "EmailAddress"), domain::IdentityType::EmailAddress, false);
     if (!id) return v1_fail(id.error());
     return json::object();
   };
@@ -145,9 +145,9 @@ void register_ses_v1(OperationTable& t, ControlPlane& cp) {
     std::string ts = doc::str(in, "IdentityType");
     if (ts == "EmailAddress") type = domain::IdentityType::EmailAddress;
     if (ts == "Domain") type = domain::IdentityType::Domain;
-    auto page = cp.list_identities(
-        type, doc::opt_str(in, "NextToken"),
-        static_cast<std::size_t>(doc::opt_int(in, "MaxItems").value_or(1000)));
+    auto page =
+        cp.list_identities(type, doc::opt_str(in, "NextToken"),
+                           static_cast<std::size_t>(doc::opt_int(in, "MaxItems").value_or(1000)));
     if (!page) return v1_fail(page.error());
     json::array ids;
     for (const auto& id : page->items) ids.emplace_back(id.name);

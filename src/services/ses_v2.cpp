@@ -75,8 +75,8 @@ json::object describe(const domain::ConfigurationSet& s) {
   if (s.custom_redirect_domain) {
     out["TrackingOptions"] = json::object{{"CustomRedirectDomain", *s.custom_redirect_domain}};
   }
-  json::object delivery{{"TlsPolicy", s.tls_policy == domain::TlsPolicy::Require ? "REQUIRE"
-                                                                                 : "OPTIONAL"}};
+  json::object delivery{
+      {"TlsPolicy", s.tls_policy == domain::TlsPolicy::Require ? "REQUIRE" : "OPTIONAL"}};
   if (s.sending_pool_name) delivery["SendingPoolName"] = *s.sending_pool_name;
   out["DeliveryOptions"] = std::move(delivery);
   json::object rep{{"ReputationMetricsEnabled", s.reputation_metrics_enabled}};
@@ -192,12 +192,12 @@ void register_ses_v2(OperationTable& t, ControlPlane& cp) {
       // These requests carry the group's members at top level; wrap them so read_options
       // sees the same shape as CreateConfigurationSet.
       json::object wrapped = member.empty() ? in : json::object{{member, in}};
-      auto s = cp.update_configuration_set_options(
-          doc::str(in, "ConfigurationSetName"),
-          [&](domain::ConfigurationSet& set) {
-            if (member == "TrackingOptions") set.custom_redirect_domain.reset();
-            read_options(wrapped, set);
-          });
+      auto s = cp.update_configuration_set_options(doc::str(in, "ConfigurationSetName"),
+                                                   [&](domain::ConfigurationSet& set) {
+                                                     if (member == "TrackingOptions")
+                                                       set.custom_redirect_domain.reset();
+                                                     read_options(wrapped, set);
+                                                   });
       if (!s) return v2_fail(s.error());
       return json::object();
     });
@@ -207,8 +207,8 @@ void register_ses_v2(OperationTable& t, ControlPlane& cp) {
         [&cp](const CallContext&, const json::object& in) -> Output {
           auto d = destination_from(SesVersion::V2, *doc::obj(in, "EventDestination"),
                                     doc::str(in, "EventDestinationName"));
-          if (auto s = cp.create_event_destination(doc::str(in, "ConfigurationSetName"),
-                                                   std::move(d));
+          if (auto s =
+                  cp.create_event_destination(doc::str(in, "ConfigurationSetName"), std::move(d));
               !s) {
             return v2_fail(s.error());
           }
@@ -219,8 +219,8 @@ void register_ses_v2(OperationTable& t, ControlPlane& cp) {
         [&cp](const CallContext&, const json::object& in) -> Output {
           auto d = destination_from(SesVersion::V2, *doc::obj(in, "EventDestination"),
                                     doc::str(in, "EventDestinationName"));
-          if (auto s = cp.update_event_destination(doc::str(in, "ConfigurationSetName"),
-                                                   std::move(d));
+          if (auto s =
+                  cp.update_event_destination(doc::str(in, "ConfigurationSetName"), std::move(d));
               !s) {
             return v2_fail(s.error());
           }
@@ -250,12 +250,12 @@ void register_ses_v2(OperationTable& t, ControlPlane& cp) {
     std::string name = doc::str(in, "EmailIdentity");
     auto type = domain::identity_type_of(name);
     auto id = cp.create_identity(name, type, true, doc::opt_str(in, "ConfigurationSetName"),
-                                  read_tags(in));
+                                 read_tags(in));
     if (!id) return v2_fail(id.error());
-    return json::object{{"IdentityType", identity_type_name(id->type)},
-                        {"VerifiedForSendingStatus",
-                         id->status == domain::VerificationStatus::Success},
-                        {"DkimAttributes", dkim_attributes()}};
+    return json::object{
+        {"IdentityType", identity_type_name(id->type)},
+        {"VerifiedForSendingStatus", id->status == domain::VerificationStatus::Success},
+        {"DkimAttributes", dkim_attributes()}};
   });
 
   t.add(m, "GetEmailIdentity", [&cp](const CallContext&, const json::object& in) -> Output {
@@ -266,8 +266,8 @@ void register_ses_v2(OperationTable& t, ControlPlane& cp) {
         {"FeedbackForwardingStatus", true},
         {"VerifiedForSendingStatus", id->status == domain::VerificationStatus::Success},
         {"DkimAttributes", dkim_attributes()},
-        {"MailFromAttributes",
-         json::object{{"MailFromDomainStatus", "FAILED"}, {"BehaviorOnMxFailure", "USE_DEFAULT_VALUE"}}},
+        {"MailFromAttributes", json::object{{"MailFromDomainStatus", "FAILED"},
+                                            {"BehaviorOnMxFailure", "USE_DEFAULT_VALUE"}}},
         {"Policies", json::object()},
         {"Tags", write_tags(id->tags)},
         {"VerificationStatus", verification_name(id->status)}};
@@ -280,11 +280,11 @@ void register_ses_v2(OperationTable& t, ControlPlane& cp) {
     if (!page) return v2_fail(page.error());
     json::array ids;
     for (const auto& id : page->items) {
-      ids.push_back(json::object{
-          {"IdentityType", identity_type_name(id.type)},
-          {"IdentityName", id.name},
-          {"SendingEnabled", id.status == domain::VerificationStatus::Success},
-          {"VerificationStatus", verification_name(id.status)}});
+      ids.push_back(
+          json::object{{"IdentityType", identity_type_name(id.type)},
+                       {"IdentityName", id.name},
+                       {"SendingEnabled", id.status == domain::VerificationStatus::Success},
+                       {"VerificationStatus", verification_name(id.status)}});
     }
     json::object out{{"EmailIdentities", std::move(ids)}};
     if (page->next_token) out["NextToken"] = *page->next_token;

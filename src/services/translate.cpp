@@ -13,10 +13,11 @@ using domain::EventType;
 namespace {
 
 constexpr std::array<std::string_view, domain::kEventTypeCount> kV1Types = {
-    "send", "reject", "bounce", "complaint", "delivery", "open", "click", "renderingFailure", "",
-    ""};
+    "send", "reject", "bounce",           "complaint", "delivery",
+    "open", "click",  "renderingFailure", "",          ""};
 constexpr std::array<std::string_view, domain::kEventTypeCount> kV2Types = {
-    "SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE",
+    "SEND",           "REJECT",      "BOUNCE", "COMPLAINT",
+    "DELIVERY",       "OPEN",        "CLICK",  "RENDERING_FAILURE",
     "DELIVERY_DELAY", "SUBSCRIPTION"};
 constexpr std::array<std::string_view, 3> kV1Sources = {"messageTag", "emailHeader", "linkTag"};
 constexpr std::array<std::string_view, 3> kV2Sources = {"MESSAGE_TAG", "EMAIL_HEADER", "LINK_TAG"};
@@ -80,9 +81,9 @@ domain::EventDestination destination_from(SesVersion v, const json::object& d, s
     out.sns = domain::SnsDestination{doc::str(*sns, v1 ? "TopicARN" : "TopicArn")};
   }
   if (const auto* fh = doc::obj(d, "KinesisFirehoseDestination")) {
-    out.firehose = domain::FirehoseDestination{doc::str(*fh, v1 ? "IAMRoleARN" : "IamRoleArn"),
-                                               doc::str(*fh, v1 ? "DeliveryStreamARN"
-                                                                : "DeliveryStreamArn")};
+    out.firehose =
+        domain::FirehoseDestination{doc::str(*fh, v1 ? "IAMRoleARN" : "IamRoleArn"),
+                                    doc::str(*fh, v1 ? "DeliveryStreamARN" : "DeliveryStreamArn")};
   }
   if (!v1) {
     if (const auto* eb = doc::obj(d, "EventBridgeDestination")) {
@@ -108,10 +109,10 @@ json::object destination_to(SesVersion v, const domain::EventDestination& d) {
   if (d.cloudwatch) {
     json::array dims;
     for (const auto& dim : d.cloudwatch->dimensions) {
-      dims.push_back(json::object{
-          {"DimensionName", dim.name},
-          {"DimensionValueSource", sources(v)[static_cast<std::size_t>(dim.source)]},
-          {"DefaultDimensionValue", dim.default_value}});
+      dims.push_back(
+          json::object{{"DimensionName", dim.name},
+                       {"DimensionValueSource", sources(v)[static_cast<std::size_t>(dim.source)]},
+                       {"DefaultDimensionValue", dim.default_value}});
     }
     o["CloudWatchDestination"] = json::object{{"DimensionConfigurations", std::move(dims)}};
   }
@@ -120,10 +121,9 @@ json::object destination_to(SesVersion v, const domain::EventDestination& d) {
         json::object{{v1 ? "TopicARN" : "TopicArn", d.sns->topic_arn}};
   }
   if (d.firehose) {
-    o["KinesisFirehoseDestination"] =
-        json::object{{v1 ? "IAMRoleARN" : "IamRoleArn", d.firehose->iam_role_arn},
-                     {v1 ? "DeliveryStreamARN" : "DeliveryStreamArn",
-                      d.firehose->delivery_stream_arn}};
+    o["KinesisFirehoseDestination"] = json::object{
+        {v1 ? "IAMRoleARN" : "IamRoleArn", d.firehose->iam_role_arn},
+        {v1 ? "DeliveryStreamARN" : "DeliveryStreamArn", d.firehose->delivery_stream_arn}};
   }
   if (!v1 && d.eventbridge) {
     o["EventBridgeDestination"] = json::object{{"EventBusArn", d.eventbridge->event_bus_arn}};

@@ -18,9 +18,9 @@ constexpr std::size_t kMaxListItems = 100000;
 using Result = base::Expected<json::value, DecodeError>;
 
 DecodeError malformed(std::string path, std::string what) {
-  return DecodeError{DecodeError::Kind::Malformed, path,
-                     "1 validation error detected: Value at '" + path +
-                         "' failed to satisfy constraint: " + what};
+  return DecodeError{
+      DecodeError::Kind::Malformed, path,
+      "1 validation error detected: Value at '" + path + "' failed to satisfy constraint: " + what};
 }
 
 std::string join(std::string_view a, std::string_view b) {
@@ -46,8 +46,8 @@ Result scalar_from_text(const Shape& shape, std::string_view text, std::string_v
       std::int64_t v = 0;
       auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
       if (ec != std::errc() || p != text.data() + text.size()) {
-        return base::unexpected(malformed(path, "Member must be an integer, got '" +
-                                                    std::string(text) + "'"));
+        return base::unexpected(
+            malformed(path, "Member must be an integer, got '" + std::string(text) + "'"));
       }
       return json::value(v);
     }
@@ -419,8 +419,7 @@ std::optional<DecodeError> decode_rest_bindings(const Service& svc, const Shape&
           json::array arr;
           for (auto i = a; i < b; ++i) {
             if (query->items()[i].first != m.wire_name()) continue;
-            auto r = scalar_from_text(svc.shape(ms.member_shape), query->items()[i].second,
-                                      m.name);
+            auto r = scalar_from_text(svc.shape(ms.member_shape), query->items()[i].second, m.name);
             if (!r) return r.error();
             arr.push_back(std::move(*r));
           }
@@ -451,8 +450,7 @@ std::optional<DecodeError> decode_rest_bindings(const Service& svc, const Shape&
 
 }  // namespace
 
-base::Expected<json::value, DecodeError> from_wire_json(const Service& service,
-                                                        std::uint16_t shape,
+base::Expected<json::value, DecodeError> from_wire_json(const Service& service, std::uint16_t shape,
                                                         const json::value& value) {
   return from_json(service, shape, value, "", 0);
 }

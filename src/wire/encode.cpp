@@ -186,8 +186,8 @@ http::Response encode_result(const Route& route, const json::object& output,
       pugi::xml_node root = doc.append_child(root_name.c_str());
       root.append_attribute("xmlns").set_value(std::string(svc.xml_namespace).c_str());
       if (op.output != kNoShape) {
-        std::string wrapper =
-            op.result_wrapper.empty() ? std::string(op.name) + "Result" : std::string(op.result_wrapper);
+        std::string wrapper = op.result_wrapper.empty() ? std::string(op.name) + "Result"
+                                                        : std::string(op.result_wrapper);
         to_xml(svc, op.output, output, root.append_child(wrapper.c_str()));
       }
       root.append_child("ResponseMetadata")

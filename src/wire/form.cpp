@@ -43,9 +43,8 @@ std::optional<FormParams> FormParams::parse(std::string_view text, bool plus_is_
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     auto key = percent_decode(pair.substr(0, eq), plus_is_space);
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{}
-                                                             : pair.substr(eq + 1),
-                                plus_is_space);
+    auto value = percent_decode(
+        eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), plus_is_space);
     if (!key || !value) return std::nullopt;
     p.items_.emplace_back(std::move(*key), std::move(*value));
   }

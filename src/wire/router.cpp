@@ -69,8 +69,9 @@ const std::vector<RestRoute>& rest_routes() {
       }
     }
     // Most specific first: more literal segments win over labels.
-    std::stable_sort(v.begin(), v.end(),
-                     [](const RestRoute& a, const RestRoute& b) { return a.literals > b.literals; });
+    std::stable_sort(v.begin(), v.end(), [](const RestRoute& a, const RestRoute& b) {
+      return a.literals > b.literals;
+    });
     return v;
   }();
   return routes;
@@ -123,19 +124,17 @@ base::Expected<Route, RouteFailure> route_json(const http::Request& req, std::st
     r.operation_name = std::string(op);
     r.operation = svc->find_operation(op);
     if (!r.operation) {
-      return base::unexpected(failure(
-          svc, Protocol::Json,
-          generic_error(400, "UnknownOperationException",
-                        "Unknown operation " + std::string(op) + " for " +
-                            std::string(svc->service_id))));
+      return base::unexpected(failure(svc, Protocol::Json,
+                                      generic_error(400, "UnknownOperationException",
+                                                    "Unknown operation " + std::string(op) +
+                                                        " for " + std::string(svc->service_id))));
     }
     (void)req;
     return r;
   }
-  return base::unexpected(
-      failure(&cloudwatch_model(), Protocol::Json,
-              generic_error(400, "UnknownOperationException",
-                            "Unknown X-Amz-Target " + std::string(target))));
+  return base::unexpected(failure(&cloudwatch_model(), Protocol::Json,
+                                  generic_error(400, "UnknownOperationException",
+                                                "Unknown X-Amz-Target " + std::string(target))));
 }
 
 base::Expected<Route, RouteFailure> route_rest(const http::Request& req) {
@@ -170,24 +169,23 @@ base::Expected<Route, RouteFailure> route_rest(const http::Request& req) {
 
 base::Expected<Route, RouteFailure> route_query(const http::Request& req,
                                                 std::string_view signing_service) {
-  const Service* fallback = signing_service == cloudwatch_model().signing_name
-                                ? &cloudwatch_model()
-                                : &ses_v1_model();
+  const Service* fallback =
+      signing_service == cloudwatch_model().signing_name ? &cloudwatch_model() : &ses_v1_model();
   Route r;
   r.protocol = Protocol::Query;
   auto url = FormParams::parse(req.query(), true);
   if (!url) {
-    return base::unexpected(failure(fallback, Protocol::Query,
-                                    generic_error(400, "MalformedQueryString",
-                                                  "The query string is not correctly encoded.")));
+    return base::unexpected(failure(
+        fallback, Protocol::Query,
+        generic_error(400, "MalformedQueryString", "The query string is not correctly encoded.")));
   }
   r.params = std::move(*url);
   if (req.method == "POST" && !req.body.empty()) {
     auto body = FormParams::parse(req.body, true);
     if (!body) {
-      return base::unexpected(failure(
-          fallback, Protocol::Query,
-          generic_error(400, "MalformedQueryString", "The request body is not correctly encoded.")));
+      return base::unexpected(failure(fallback, Protocol::Query,
+                                      generic_error(400, "MalformedQueryString",
+                                                    "The request body is not correctly encoded.")));
     }
     r.params.merge(*body);
   }
@@ -224,10 +222,10 @@ base::Expected<Route, RouteFailure> route_query(const http::Request& req,
     }
   }
   if (!r.operation) {
-    return base::unexpected(failure(
-        svc, Protocol::Query,
-        generic_error(400, "InvalidAction",
-                      "The action " + *action + " is not valid for this web service.")));
+    return base::unexpected(
+        failure(svc, Protocol::Query,
+                generic_error(400, "InvalidAction",
+                              "The action " + *action + " is not valid for this web service.")));
   }
   return r;
 }
@@ -259,10 +257,10 @@ base::Expected<Route, RouteFailure> route(const http::Request& request,
     return route_query(request, signing_service);
   }
   const Service* svc = &ses_v1_model();
-  return base::unexpected(failure(
-      svc, Protocol::Query,
-      generic_error(404, "UnknownOperationException",
-                    "No API operation at " + request.method + " " + std::string(path))));
+  return base::unexpected(
+      failure(svc, Protocol::Query,
+              generic_error(404, "UnknownOperationException",
+                            "No API operation at " + request.method + " " + std::string(path))));
 }
 
 }  // namespace mailtally::wire

@@ -29,9 +29,8 @@ json::object decode(const json::object& in) {
   std::string scope = in.contains("scope") ? std::string(in.at("scope").as_string()) : "";
   auto r = wire::route(req, scope);
   if (!r) {
-    return json::object{
-        {"route_error",
-         json::object{{"code", r.error().error.code}, {"message", r.error().error.message}}}};
+    return json::object{{"route_error", json::object{{"code", r.error().error.code},
+                                                     {"message", r.error().error.message}}}};
   }
   auto doc = wire::decode_input(*r, req);
   if (!doc) {

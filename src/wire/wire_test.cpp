@@ -153,8 +153,9 @@ TEST(DecodeJson, RestJsonBodyAndLabels) {
   ASSERT_TRUE(r);
   auto in = decode_input(*r, req);
   ASSERT_FALSE(in);
-  EXPECT_EQ(in.error().path,
-            "EventDestination.CloudWatchDestination.DimensionConfigurations.1.DimensionValueSource");
+  EXPECT_EQ(
+      in.error().path,
+      "EventDestination.CloudWatchDestination.DimensionConfigurations.1.DimensionValueSource");
   req.body = "{not json";
   EXPECT_EQ(decode_input(*r, req).error().kind, DecodeError::Kind::Malformed);
 }
@@ -186,9 +187,9 @@ TEST(Encode, ErrorsPerProtocol) {
   EXPECT_EQ(v2.status, 404);
   EXPECT_EQ(*v2.headers.find("x-amzn-ErrorType"), "NotFoundException");
 
-  auto cw = encode_error(&cloudwatch_model(), Protocol::Json,
-                         model_error(cloudwatch_model(), "InvalidParameterValueException", "bad"),
-                         "r");
+  auto cw =
+      encode_error(&cloudwatch_model(), Protocol::Json,
+                   model_error(cloudwatch_model(), "InvalidParameterValueException", "bad"), "r");
   EXPECT_EQ(*cw.headers.find("x-amzn-query-error"), "InvalidParameterValue;Sender");
   EXPECT_EQ(json::parse(cw.body).at("__type").as_string(), "InvalidParameterValueException");
 }
@@ -196,10 +197,10 @@ TEST(Encode, ErrorsPerProtocol) {
 TEST(Encode, JsonTimestampsAndBlobs) {
   const Service& cw = cloudwatch_model();
   const Operation* op = cw.find_operation("GetMetricStatistics");
-  json::object out{{"Label", "Send"},
-                   {"Datapoints", json::array{json::object{{"Timestamp", 1704067200.0},
-                                                           {"Sum", 3.0},
-                                                           {"Unit", "Count"}}}}};
+  json::object out{
+      {"Label", "Send"},
+      {"Datapoints",
+       json::array{json::object{{"Timestamp", 1704067200.0}, {"Sum", 3.0}, {"Unit", "Count"}}}}};
   auto v = to_wire_json(cw, op->output, out);
   EXPECT_EQ(v.at("Datapoints").at(0).at("Timestamp").as_double(), 1704067200.0);
   Route r;

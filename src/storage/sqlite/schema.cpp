@@ -47,6 +47,54 @@ CREATE TABLE access_keys (
   created_at REAL NOT NULL
 ) STRICT;
 )sql",
+    // 2: the sending pipeline (storage/sqlite/sending_store.cpp). `messages` is the durable
+    // queue (state 0 queued, 1 done) and keeps each message's raw bytes for the mailbox;
+    // `events` is the append-only SES event log; `mailbox` lists built-in mailbox deliveries;
+    // `event_cursors` holds each event destination's last applied event seq (the row ('', '')
+    // is the dispatcher's own read position).
+    R"sql(
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  message_id TEXT NOT NULL UNIQUE,
+  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),
+  configuration_set TEXT NOT NULL,  -- '' when none
+  recipients TEXT NOT NULL,         -- JSON array of envelope recipients
+  mail TEXT NOT NULL,               -- JSON: the event records' `mail` object
+  raw TEXT NOT NULL,                -- the delivered message (bytes, bound as text)
+  has_virus INTEGER NOT NULL,
+  tags_from_header INTEGER NOT NULL,
+  created_at REAL NOT NULL,
+  finished_at REAL
+) STRICT;
+CREATE INDEX messages_queued ON messages (id) WHERE state = 0;
+
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  configuration_set TEXT NOT NULL,  -- '' when none
+  event_type TEXT NOT NULL,
+  record TEXT NOT NULL,             -- JSON: the SES event record
+  created_at REAL NOT NULL
+) STRICT;
+CREATE INDEX events_by_message ON events (message_id, seq);
+CREATE INDEX events_by_set ON events (configuration_set, seq);
+
+CREATE TABLE mailbox (
+  id INTEGER PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  delivered_at REAL NOT NULL
+) STRICT;
+CREATE INDEX mailbox_by_recipient ON mailbox (recipient, id);
+CREATE INDEX mailbox_by_message ON mailbox (message_id);
+
+CREATE TABLE event_cursors (
+  configuration_set TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  PRIMARY KEY (configuration_set, destination)
+) STRICT;
+)sql",
 };
 
 [[noreturn]] void refuse(const std::string& why) {
