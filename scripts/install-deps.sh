@@ -11,7 +11,7 @@ build_pkgs=(
   libcli11-dev libtomlplusplus-dev
 )
 test_pkgs=(
-  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
   awscli python3-boto3 python3-pytest wrk curl
 )
 
