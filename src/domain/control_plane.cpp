@@ -96,9 +96,15 @@ Result<Page<std::string>> ControlPlane::list_configuration_sets(
 }
 
 Status ControlPlane::update_configuration_set_options(
-    std::string_view name, const std::function<void(ConfigurationSet&)>& change) {
+    std::string_view name, const std::function<Status(ConfigurationSet&)>& change) {
   return store_.update_configuration_set(name, [&](ConfigurationSetRecord& rec) -> Status {
-    change(rec.set);
+    if (auto s = change(rec.set); !s) return s;
+    if (rec.set.custom_redirect_domain && !is_valid_domain(*rec.set.custom_redirect_domain)) {
+      return fail(ErrorKind::InvalidParameter, Subject::TrackingOptions,
+                  "Custom redirect domain " + quoted(*rec.set.custom_redirect_domain) +
+                      " is not a valid domain name.",
+                  std::string(name));
+    }
     return base::Ok{};
   });
 }

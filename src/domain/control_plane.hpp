@@ -42,9 +42,11 @@ class ControlPlane {
   // `limit` is clamped to 1..1000; `token` comes from a previous page.
   Result<Page<std::string>> list_configuration_sets(const std::optional<std::string>& token,
                                                     std::size_t limit) const;
-  // Replaces options of an existing set (v2 Put*Options). NotFound when absent.
-  Status update_configuration_set_options(std::string_view name,
-                                          const std::function<void(ConfigurationSet&)>& change);
+  // Changes options of an existing set (Put*Options, Update*), atomically; `change` may refuse
+  // with an error, which is returned unchanged. NotFound when the set is absent. A custom
+  // redirect domain left by `change` must be a valid domain name.
+  Status update_configuration_set_options(
+      std::string_view name, const std::function<Status(ConfigurationSet&)>& change);
 
   // ---- event destinations ----
   Status create_event_destination(std::string_view set, EventDestination destination);

@@ -25,6 +25,7 @@ enum class Subject {
   EventBridgeDestination,
   PinpointDestination,
   Identity,
+  TrackingOptions,
   Other,
 };
 

@@ -28,6 +28,9 @@ wire::ApiError ses_v1_error(const domain::Error& e) {
       } else if (e.subject == Subject::EventDestination) {
         a = wire::model_error(m, "EventDestinationDoesNotExistException", e.message);
         add_names(a, e, true);
+      } else if (e.subject == Subject::TrackingOptions) {
+        a = wire::model_error(m, "TrackingOptionsDoesNotExistException", e.message);
+        add_names(a, e, false);
       } else {
         a = wire::generic_error(400, "InvalidParameterValue", e.message);
       }
@@ -39,6 +42,9 @@ wire::ApiError ses_v1_error(const domain::Error& e) {
       } else if (e.subject == Subject::EventDestination) {
         a = wire::model_error(m, "EventDestinationAlreadyExistsException", e.message);
         add_names(a, e, true);
+      } else if (e.subject == Subject::TrackingOptions) {
+        a = wire::model_error(m, "TrackingOptionsAlreadyExistsException", e.message);
+        add_names(a, e, false);
       } else {
         a = wire::model_error(m, "AlreadyExistsException", e.message);
       }
@@ -49,6 +55,8 @@ wire::ApiError ses_v1_error(const domain::Error& e) {
       switch (e.subject) {
         case Subject::ConfigurationSet:
           return wire::model_error(m, "InvalidConfigurationSetException", e.message);
+        case Subject::TrackingOptions:
+          return wire::model_error(m, "InvalidTrackingOptionsException", e.message);
         case Subject::CloudWatchDestination:
           a = wire::model_error(m, "InvalidCloudWatchDestinationException", e.message);
           add_names(a, e, true);

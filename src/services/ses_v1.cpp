@@ -125,6 +125,78 @@ void register_ses_v1(OperationTable& t, ControlPlane& cp) {
           return json::object();
         });
 
+  // Configuration set options. v1 keeps tracking options as a thing that exists or not.
+  auto tracking = [&cp](bool create, bool remove) {
+    return [&cp, create, remove](const CallContext&, const json::object& in) -> Output {
+      std::string name = doc::str(in, "ConfigurationSetName");
+      std::optional<std::string> redirect;
+      if (const auto* t = doc::obj(in, "TrackingOptions")) {
+        redirect = doc::opt_str(*t, "CustomRedirectDomain");
+      }
+      auto s = cp.update_configuration_set_options(
+          name, [&](domain::ConfigurationSet& set) -> domain::Status {
+            bool exists = set.custom_redirect_domain.has_value();
+            if (create && exists) {
+              return domain::fail(
+                  domain::ErrorKind::AlreadyExists, domain::Subject::TrackingOptions,
+                  "Configuration set <" + name + "> already has tracking options.", name);
+            }
+            if (!create && !exists) {
+              return domain::fail(domain::ErrorKind::NotFound, domain::Subject::TrackingOptions,
+                                  "Configuration set <" + name + "> has no tracking options.",
+                                  name);
+            }
+            if (remove) {
+              set.custom_redirect_domain.reset();
+            } else {
+              if (!redirect) {
+                return domain::fail(domain::ErrorKind::InvalidParameter,
+                                    domain::Subject::TrackingOptions,
+                                    "TrackingOptions.CustomRedirectDomain is required.", name);
+              }
+              set.custom_redirect_domain = redirect;
+            }
+            return base::Ok{};
+          });
+      if (!s) return v1_fail(s.error());
+      return json::object();
+    };
+  };
+  t.add(m, "CreateConfigurationSetTrackingOptions", tracking(true, false));
+  t.add(m, "UpdateConfigurationSetTrackingOptions", tracking(false, false));
+  t.add(m, "DeleteConfigurationSetTrackingOptions", tracking(false, true));
+
+  t.add(m, "PutConfigurationSetDeliveryOptions",
+        [&cp](const CallContext&, const json::object& in) -> Output {
+          auto s = cp.update_configuration_set_options(
+              doc::str(in, "ConfigurationSetName"),
+              [&](domain::ConfigurationSet& set) -> domain::Status {
+                const auto* d = doc::obj(in, "DeliveryOptions");
+                set.tls_policy = d && doc::str(*d, "TlsPolicy") == "Require"
+                                     ? domain::TlsPolicy::Require
+                                     : domain::TlsPolicy::Optional;
+                return base::Ok{};
+              });
+          if (!s) return v1_fail(s.error());
+          return json::object();
+        });
+
+  auto flag = [&cp](bool reputation) {
+    return [&cp, reputation](const CallContext&, const json::object& in) -> Output {
+      bool enabled = doc::boolean(in, "Enabled", false);
+      auto s = cp.update_configuration_set_options(
+          doc::str(in, "ConfigurationSetName"),
+          [&](domain::ConfigurationSet& set) -> domain::Status {
+            (reputation ? set.reputation_metrics_enabled : set.sending_enabled) = enabled;
+            return base::Ok{};
+          });
+      if (!s) return v1_fail(s.error());
+      return json::object();
+    };
+  };
+  t.add(m, "UpdateConfigurationSetReputationMetricsEnabled", flag(true));
+  t.add(m, "UpdateConfigurationSetSendingEnabled", flag(false));
+
   auto verify_email = [&cp](const CallContext&, const json::object& in) -> Output {
     auto id =
         cp.create_identity(doc::str(in, "EmailAddress"), domain::IdentityType::EmailAddress, false);

@@ -197,6 +197,7 @@ void register_ses_v2(OperationTable& t, ControlPlane& cp) {
                                                      if (member == "TrackingOptions")
                                                        set.custom_redirect_domain.reset();
                                                      read_options(wrapped, set);
+                                                     return domain::Status(base::Ok{});
                                                    });
       if (!s) return v2_fail(s.error());
       return json::object();

@@ -1,0 +1,43 @@
+// Where the event dispatcher hands the CloudWatch datapoints of each destination. The metrics
+// module implements MetricSink; the dispatcher (sending/event_dispatcher) calls it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/publishing.hpp"
+
+namespace mailtally::domain {
+
+// A matched event that published nothing (domain::publish returned a drop).
+struct MetricDrop {
+  std::int64_t seq = 0;
+  DropReason reason = DropReason::BadHeaderCharacters;
+  std::string dimension;
+};
+
+// The cursor of one destination: "<configuration set>/<event destination>" ('/' is not allowed
+// in either name, so the key is unambiguous).
+inline std::string cursor_key(std::string_view set, std::string_view destination) {
+  std::string k(set);
+  k += '/';
+  k += destination;
+  return k;
+}
+
+class MetricSink {
+ public:
+  virtual ~MetricSink() = default;
+  // Records `datapoints` (zero or more, in event order) and `drops` for the destination named
+  // by `cursor_key`, and advances that destination's cursor (table event_cursors, row
+  // (configuration_set, destination)) to `seq`, the last event seq they cover — atomically, so
+  // each event is counted exactly once. Called from the dispatcher thread only, with
+  // increasing `seq` per key. May throw; the dispatcher then retries the same batch later.
+  virtual void apply(std::string_view cursor_key, std::int64_t seq,
+                     const std::vector<Datapoint>& datapoints,
+                     const std::vector<MetricDrop>& drops) = 0;
+};
+
+}  // namespace mailtally::domain

@@ -1,0 +1,111 @@
+// Storage interface of the sending pipeline: the durable message queue, the append-only event
+// log, the built-in mailbox and the per-destination event cursors. Adapters (storage/sqlite)
+// implement it; the domain and sending/ only see this header.
+//
+// Threading: every method may be called from any thread at once. Durability: every change is
+// committed (survives kill -9) before the call returns. Database failures throw
+// std::runtime_error.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mailtally::domain {
+
+// One event to append to the log. `record` is the SES event record (JSON text).
+struct NewEvent {
+  std::string event_type;  // the record's eventType: Send, Delivery, Rendering Failure, ...
+  std::string record;
+};
+
+struct LoggedEvent {
+  std::int64_t seq = 0;  // strictly increasing in commit order
+  std::string message_id;
+  std::string configuration_set;  // empty when the message has none
+  std::string event_type;
+  std::string record;
+  double created_at = 0;          // epoch seconds
+  bool tags_from_header = false;  // of the event's message (see QueuedMessage)
+};
+
+// A message accepted for delivery. `raw` is what recipients get (X-SES-* headers removed);
+// `mail` is the JSON of the event records' `mail` object, kept so every later event of the
+// message repeats it exactly.
+struct QueuedMessage {
+  std::int64_t id = 0;  // assigned by the store (enqueue order)
+  std::string message_id;
+  std::string configuration_set;  // empty when none
+  std::vector<std::string> recipients;  // envelope recipients (To, Cc, Bcc / Destinations)
+  std::string mail;
+  std::string raw;
+  double created_at = 0;  // epoch seconds
+  bool has_virus = false;         // EICAR found at intake: Reject, no delivery
+  bool tags_from_header = false;  // the non-"ses:" tags came from X-SES-MESSAGE-TAGS
+};
+
+// A copy of a message put into the built-in mailbox for one recipient.
+struct MailboxEntry {
+  std::int64_t id = 0;
+  std::string message_id;
+  std::string recipient;
+  std::string mail;  // the message's event-record `mail` object (JSON)
+  std::string raw;   // only filled by mailbox_message()
+  double delivered_at = 0;
+};
+
+struct EventFilter {
+  std::optional<std::string> configuration_set;
+  std::optional<std::string> event_type;
+  std::optional<std::string> message_id;
+  std::int64_t after = 0;  // only seq > after
+  std::size_t limit = 100;
+};
+
+class SendingStore {
+ public:
+  virtual ~SendingStore() = default;
+
+  // Stores the message as queued and appends `events` (its Send event) in ONE transaction.
+  // Returns the message's queue id.
+  virtual std::int64_t enqueue(const QueuedMessage& message, const std::vector<NewEvent>& events,
+                               double now) = 0;
+
+  // Queued (unfinished) messages with id > `after_id`, in id order, at most `limit`; with
+  // `shards` > 1 only those with id % shards == shard.
+  virtual std::vector<QueuedMessage> queued(std::int64_t after_id, std::size_t limit,
+                                            std::size_t shard, std::size_t shards) = 0;
+
+  // The outcome of one delivery attempt: the message leaves the queue, its events are appended
+  // and its mailbox copies stored, all in one transaction.
+  struct Completion {
+    std::int64_t id = 0;
+    std::string message_id;
+    std::string configuration_set;
+    std::vector<NewEvent> events;
+    std::vector<std::string> mailbox_recipients;  // each gets a copy of the queued raw message
+  };
+  // Applies every completion in ONE transaction. A completion whose message is no longer
+  // queued is skipped entirely (nothing is applied twice). Returns how many were applied.
+  virtual std::size_t complete(const std::vector<Completion>& completions, double now) = 0;
+
+  // ---- reads (local debugging API, dispatcher) ----
+  virtual std::vector<LoggedEvent> events(const EventFilter& filter) = 0;
+  virtual std::vector<MailboxEntry> mailbox(std::optional<std::string> recipient,
+                                            std::size_t limit) = 0;
+  virtual std::optional<MailboxEntry> mailbox_message(std::string_view message_id) = 0;
+  // The message's copy as stored in the queue table (also after delivery).
+  virtual std::optional<std::string> raw_message(std::string_view message_id) = 0;
+
+  // ---- event cursors (table event_cursors) ----
+  // last_seq of the cursor, or nullopt when it was never written.
+  virtual std::optional<std::int64_t> cursor(std::string_view configuration_set,
+                                             std::string_view destination) = 0;
+  // Moves the cursor forward to `seq` (never backward).
+  virtual void advance_cursor(std::string_view configuration_set, std::string_view destination,
+                              std::int64_t seq) = 0;
+};
+
+}  // namespace mailtally::domain
