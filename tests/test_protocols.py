@@ -18,61 +18,52 @@ CW_JSON = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-query-mode": "t
 # Unimplemented operations answer an error naming the operation, never a 200
 
 
-def test_v1_send_email_not_implemented(ses):
-    e = assert_error(ses.send_email, "NotImplemented", 501, Source="sender@example.com",
-                     Destination={"ToAddresses": ["rcpt@example.net"]},
-                     Message={"Subject": {"Data": "Hi"}, "Body": {"Text": {"Data": "Hello"}}},
-                     message_has="SendEmail")
+def test_v1_unimplemented_operation(ses):
+    e = assert_error(ses.create_receipt_rule_set, "NotImplemented", 501, RuleSetName="rules",
+                     message_has="CreateReceiptRuleSet")
     assert e.response["ResponseMetadata"]["RequestId"]
 
 
 def test_v1_other_unimplemented_operations(ses):
-    assert_error(ses.list_templates, "NotImplemented", 501, message_has="ListTemplates")
-    assert_error(ses.send_raw_email, "NotImplemented", 501,
-                 RawMessage={"Data": b"From: a@example.com\r\n\r\nhi"},
-                 message_has="SendRawEmail")
+    assert_error(ses.list_receipt_filters, "NotImplemented", 501,
+                 message_has="ListReceiptFilters")
+    assert_error(ses.list_custom_verification_email_templates, "NotImplemented", 501,
+                 message_has="ListCustomVerificationEmailTemplates")
 
 
-def test_v2_send_email_not_implemented(sesv2):
-    e = assert_error(sesv2.send_email, "NotImplemented", 501,
-                     FromEmailAddress="sender@example.com",
-                     Destination={"ToAddresses": ["rcpt@example.net"]},
-                     Content={"Simple": {"Subject": {"Data": "Hi"},
-                                         "Body": {"Text": {"Data": "Hello"}}}},
-                     message_has="SendEmail")
+def test_v2_unimplemented_operation(sesv2):
+    e = assert_error(sesv2.create_dedicated_ip_pool, "NotImplemented", 501, PoolName="pool",
+                     message_has="CreateDedicatedIpPool")
     assert e.response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"].startswith(
         "NotImplemented")
 
 
 def test_v2_other_unimplemented_operation(sesv2):
-    assert_error(sesv2.list_email_templates, "NotImplemented", 501,
-                 message_has="ListEmailTemplates")
+    assert_error(sesv2.get_dedicated_ips, "NotImplemented", 501, message_has="GetDedicatedIps")
 
 
 def test_cloudwatch_query_not_implemented(cloudwatch):
-    e = assert_error(cloudwatch.list_metrics, "NotImplemented", 501, message_has="ListMetrics")
+    e = assert_error(cloudwatch.describe_alarms, "NotImplemented", 501,
+                     message_has="DescribeAlarms")
     assert e.response["ResponseMetadata"]["RequestId"]
-    assert_error(cloudwatch.get_metric_statistics, "NotImplemented", 501,
-                 Namespace="AWS/SES", MetricName="Send",
-                 StartTime="2026-01-01T00:00:00Z", EndTime="2026-01-02T00:00:00Z",
-                 Period=3600, Statistics=["Sum"], message_has="GetMetricStatistics")
+    assert_error(cloudwatch.list_dashboards, "NotImplemented", 501, message_has="ListDashboards")
 
 
 def test_cloudwatch_cli_not_implemented(aws_cli):
-    rc, out, err = aws_cli("cloudwatch", "list-metrics")
+    rc, out, err = aws_cli("cloudwatch", "describe-alarms")
     assert rc != 0
-    assert "NotImplemented" in err and "ListMetrics" in err
+    assert "NotImplemented" in err and "DescribeAlarms" in err
 
 
 def test_cloudwatch_json_protocol_not_implemented(server):
     """awsJson1.0 with X-Amz-Target, as current boto3 / JS SDK send it."""
-    h = {**CW_JSON, "X-Amz-Target": "GraniteServiceVersion20100801.ListMetrics"}
+    h = {**CW_JSON, "X-Amz-Target": "GraniteServiceVersion20100801.DescribeAlarms"}
     r = server.signed("POST", "/", b"{}", h, service="monitoring")
     assert r.status == 501
     assert r.header("Content-Type").startswith("application/x-amz-json-1.0")
     body = r.json()
     assert "NotImplemented" in body["__type"]
-    assert "ListMetrics" in body["message"]
+    assert "DescribeAlarms" in body["message"]
     assert r.header("x-amzn-query-error").split(";")[0] == "NotImplemented"
     assert r.header("x-amzn-RequestId")
 
@@ -85,13 +76,12 @@ def test_cloudwatch_json_unknown_target(server):
 
 
 def test_cloudwatch_gzip_body_is_decompressed_after_signature(server):
-    payload = json.dumps({"Namespace": "MyApp", "MetricData": [
-        {"MetricName": "Latency", "Value": 42.0}]}).encode()
-    h = {**CW_JSON, "X-Amz-Target": "GraniteServiceVersion20100801.PutMetricData",
+    payload = json.dumps({"AlarmNames": ["a"] * 50}).encode()
+    h = {**CW_JSON, "X-Amz-Target": "GraniteServiceVersion20100801.DescribeAlarms",
          "Content-Encoding": "gzip"}
     r = server.signed("POST", "/", gzip.compress(payload, mtime=0), h, service="monitoring")
     assert r.status == 501, r.body
-    assert "PutMetricData" in r.json()["message"]
+    assert "DescribeAlarms" in r.json()["message"]
     # not gzip at all: refused as a bad request, after the signature held
     r = server.signed("POST", "/", b"definitely not gzip", h, service="monitoring")
     assert r.status == 400
@@ -99,11 +89,11 @@ def test_cloudwatch_gzip_body_is_decompressed_after_signature(server):
 
 
 def test_cloudwatch_query_gzip_body(server):
-    body = gzip.compress(form("ListMetrics", version=CW_VERSION).encode(), mtime=0)
+    body = gzip.compress(form("DescribeAlarms", version=CW_VERSION).encode(), mtime=0)
     r = server.signed("POST", "/", body, {**FORM, "Content-Encoding": "gzip"},
                       service="monitoring")
     assert r.status == 501, r.body
-    assert "ListMetrics" in r.xml_error()["Message"]
+    assert "DescribeAlarms" in r.xml_error()["Message"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,45 +1,20 @@
 #include "app/operations_doc.hpp"
 
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "app/server_app.hpp"
+#include "base/clock.hpp"
 #include "domain/control_plane.hpp"
-#include "services/providers.hpp"
+#include "sending/sender.hpp"
+#include "services/operation_table.hpp"
+#include "storage/sqlite/sending_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "wire/model.hpp"
 
 namespace mailtally::app {
 namespace {
-
-// A store that is never called: the table is only built to learn what is registered.
-class NoStore final : public domain::ConfigStore {
- public:
-  domain::Status create_configuration_set(const domain::ConfigurationSetRecord&,
-                                          std::size_t) override {
-    return base::Ok{};
-  }
-  std::optional<domain::ConfigurationSetRecord> get_configuration_set(std::string_view) override {
-    return std::nullopt;
-  }
-  domain::Status update_configuration_set(
-      std::string_view,
-      const std::function<domain::Status(domain::ConfigurationSetRecord&)>&) override {
-    return base::Ok{};
-  }
-  bool delete_configuration_set(std::string_view) override { return false; }
-  std::vector<std::string> list_configuration_sets(std::string_view, std::size_t) override {
-    return {};
-  }
-  void put_identity(const domain::Identity&) override {}
-  std::optional<domain::Identity> get_identity(std::string_view) override { return std::nullopt; }
-  bool delete_identity(std::string_view) override { return false; }
-  std::vector<domain::Identity> list_identities(std::optional<domain::IdentityType>,
-                                                std::string_view, std::size_t) override {
-    return {};
-  }
-  void put_access_key(const domain::AccessKey&) override {}
-  std::optional<domain::AccessKey> get_access_key(std::string_view) override {
-    return std::nullopt;
-  }
-  std::vector<domain::AccessKey> list_access_keys() override { return {}; }
-  bool delete_access_key(std::string_view) override { return false; }
-};
 
 std::string protocol_label(const wire::Service& s) {
   if (s.key == "cloudwatch") return "Query, JSON 1.0 (query-compatible)";
@@ -49,12 +24,21 @@ std::string protocol_label(const wire::Service& s) {
 }  // namespace
 
 std::string operations_markdown() {
-  NoStore store;
-  base::SystemClock clock;
-  domain::ControlPlane control(store, clock);
+  // The table is built exactly as `serve` builds it, over throwaway stores.
+  char dir_template[] = "/tmp/mailtally-ops-XXXXXX";
+  const char* dir = mkdtemp(dir_template);
+  if (!dir) throw std::runtime_error("cannot create a temporary directory");
   services::OperationTable table;
-  services::register_ses_v1(table, control);
-  services::register_ses_v2(table, control);
+  {
+    const std::string db = std::string(dir) + "/ops.db";
+    auto store = storage::SqliteStore::open(db);
+    auto sending_store = storage::SqliteSendingStore::open(db);
+    base::SystemClock clock;
+    domain::ControlPlane control(*store, clock);
+    sending::Sender sender(*store, *sending_store, clock, domain::AccountSettings{});
+    register_operations(table, control, sender);
+  }
+  std::filesystem::remove_all(dir);
 
   std::string out =
       "# Operations\n\n"

@@ -13,8 +13,13 @@
 #include "base/clock.hpp"
 #include "domain/control_plane.hpp"
 #include "http/server.hpp"
+#include "sending/delivery.hpp"
+#include "sending/sender.hpp"
 #include "services/gateway.hpp"
+#include "services/local_api.hpp"
 #include "services/providers.hpp"
+#include "services/ses_send.hpp"
+#include "storage/sqlite/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace mailtally::app {
@@ -60,6 +65,13 @@ std::string prepare_data_dir(const std::string& data_dir) {
   return (std::filesystem::path(data_dir) / "mailtally.db").string();
 }
 
+void register_operations(services::OperationTable& table, domain::ControlPlane& control,
+                         sending::Sender& sender) {
+  services::register_ses_v1(table, control);
+  services::register_ses_v2(table, control);
+  services::register_ses_send(table, sender);
+}
+
 int serve(const ServeOptions& options) {
   // Block the stop signals before any thread starts, so only sigwait below receives them.
   sigset_t stop_signals;
@@ -69,7 +81,9 @@ int serve(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto store = storage::SqliteStore::open(prepare_data_dir(options.data_dir));
+  const std::string db_path = prepare_data_dir(options.data_dir);
+  auto store = storage::SqliteStore::open(db_path);
+  auto sending_store = storage::SqliteSendingStore::open(db_path);
   base::SystemClock clock;
 
   if (store->list_access_keys().empty()) {
@@ -94,9 +108,10 @@ int serve(const ServeOptions& options) {
   account.max_send_rate = options.max_send_rate;
   domain::ControlPlane control(*store, clock, account);
 
+  sending::DeliveryWorker delivery(*sending_store, clock, sending::DeliveryOptions{});
+  sending::Sender sender(*store, *sending_store, clock, account, [&] { delivery.notify(); });
   services::OperationTable operations;
-  services::register_ses_v1(operations, control);
-  services::register_ses_v2(operations, control);
+  register_operations(operations, control, sender);
   services::Gateway gateway(credentials, clock, operations);
   services::install_validation_mappers(gateway);
 
@@ -111,9 +126,13 @@ int serve(const ServeOptions& options) {
     if (path == "/health" && (req.method == "GET" || req.method == "HEAD")) {
       return text_response(200, R"({"status":"ok"})");
     }
+    if (services::is_local_api_request(req)) {
+      return services::handle_local_api(*sending_store, req);
+    }
     if (services::Gateway::is_api_request(req)) return gateway.handle(req);
     return text_response(404, R"({"message":"not found"})");
   });
+  delivery.start();
   server.start();
   std::printf("mailtally %s listening on http://%s:%u (data dir %s)\n", MAILTALLY_VERSION,
               options.host.c_str(), static_cast<unsigned>(server.port()), options.data_dir.c_str());
@@ -123,6 +142,7 @@ int serve(const ServeOptions& options) {
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "mailtally: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   server.stop(std::chrono::seconds(10));
+  delivery.stop();
   return 0;
 }
 

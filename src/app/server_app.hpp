@@ -27,6 +27,24 @@ bool parse_listen(const std::string& text, std::string& host, std::uint16_t& por
 // max_24_hour_send, max_send_rate, max_connections, max_body_bytes). Throws on errors.
 void load_config_file(const std::string& path, ServeOptions& options);
 
+}  // namespace mailtally::app
+
+namespace mailtally::domain {
+class ControlPlane;
+}
+namespace mailtally::sending {
+class Sender;
+}
+namespace mailtally::services {
+class OperationTable;
+}
+
+namespace mailtally::app {
+
+// Registers every implemented operation: the one list both `serve` and `operations` use.
+void register_operations(services::OperationTable& table, domain::ControlPlane& control,
+                         sending::Sender& sender);
+
 // Blocks until a stop signal; returns the process exit code.
 int serve(const ServeOptions& options);
 

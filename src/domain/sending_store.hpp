@@ -37,11 +37,11 @@ struct LoggedEvent {
 struct QueuedMessage {
   std::int64_t id = 0;  // assigned by the store (enqueue order)
   std::string message_id;
-  std::string configuration_set;  // empty when none
+  std::string configuration_set;        // empty when none
   std::vector<std::string> recipients;  // envelope recipients (To, Cc, Bcc / Destinations)
   std::string mail;
   std::string raw;
-  double created_at = 0;  // epoch seconds
+  double created_at = 0;          // epoch seconds
   bool has_virus = false;         // EICAR found at intake: Reject, no delivery
   bool tags_from_header = false;  // the non-"ses:" tags came from X-SES-MESSAGE-TAGS
 };

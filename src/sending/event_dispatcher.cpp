@@ -1,0 +1,136 @@
+#include "sending/event_dispatcher.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "domain/rules.hpp"
+#include "sending/event_record.hpp"
+
+namespace mailtally::sending {
+namespace {
+
+std::optional<domain::EventType> type_of(std::string_view name) {
+  for (int i = 0; i < domain::kEventTypeCount; ++i) {
+    auto t = static_cast<domain::EventType>(i);
+    if (domain::event_type_name(t) == name) return t;
+  }
+  return std::nullopt;
+}
+
+struct Pending {
+  std::int64_t last_seq = 0;
+  std::vector<domain::Datapoint> datapoints;
+  std::vector<domain::MetricDrop> drops;
+};
+
+}  // namespace
+
+EventDispatcher::EventDispatcher(domain::SendingStore& store, domain::ConfigStore& config,
+                                 domain::MetricSink& sink, DispatcherOptions options)
+    : store_(store), config_(config), sink_(sink), options_(options) {
+  if (options_.batch == 0) options_.batch = 1;
+}
+
+EventDispatcher::~EventDispatcher() { stop(); }
+
+void EventDispatcher::start() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+void EventDispatcher::notify() {
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+  }
+  cv_.notify_all();
+}
+
+void EventDispatcher::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::size_t EventDispatcher::run_once() {
+  if (!position_) position_ = store_.cursor("", "").value_or(0);
+  domain::EventFilter filter;
+  filter.after = *position_;
+  filter.limit = options_.batch;
+  auto events = store_.events(filter);
+  if (events.empty()) return 0;
+
+  std::map<std::string, std::optional<domain::ConfigurationSetRecord>, std::less<>> sets;
+  std::map<std::string, std::int64_t, std::less<>> cursors;  // per cursor key
+  std::map<std::string, Pending, std::less<>> pending;
+  for (const auto& e : events) {
+    if (e.configuration_set.empty()) continue;
+    auto type = type_of(e.event_type);
+    if (!type) continue;
+    auto it = sets.find(e.configuration_set);
+    if (it == sets.end()) {
+      it = sets.emplace(e.configuration_set, config_.get_configuration_set(e.configuration_set))
+               .first;
+    }
+    if (!it->second) continue;  // the set was deleted since
+    std::optional<domain::EventFacts> facts;
+    for (const auto& d : it->second->destinations) {
+      if (!d.cloudwatch) continue;  // other destination types: not served yet
+      std::string key = domain::cursor_key(e.configuration_set, d.name);
+      auto c = cursors.find(key);
+      if (c == cursors.end()) {
+        c = cursors.emplace(key, store_.cursor(e.configuration_set, d.name).value_or(0)).first;
+      }
+      if (e.seq <= c->second) continue;  // already applied (a batch read again)
+      if (!facts) {
+        facts.emplace();
+        facts->type = *type;
+        event_facts_from_record(e.record, e.tags_from_header, *facts);
+        facts->timestamp = e.created_at;
+      }
+      auto outcome = domain::publish(d, *facts);
+      if (!outcome) continue;
+      Pending& p = pending[key];
+      p.last_seq = e.seq;
+      if (outcome->datapoint) p.datapoints.push_back(std::move(*outcome->datapoint));
+      if (outcome->dropped) p.drops.push_back({e.seq, *outcome->dropped, outcome->dimension});
+    }
+  }
+  for (const auto& [key, p] : pending) sink_.apply(key, p.last_seq, p.datapoints, p.drops);
+  std::int64_t last = events.back().seq;
+  store_.advance_cursor("", "", last);
+  position_ = last;
+  return events.size();
+}
+
+void EventDispatcher::loop() {
+  for (;;) {
+    std::uint64_t seen;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      seen = generation_;
+    }
+    std::size_t got = 0;
+    bool failed = false;
+    try {
+      got = run_once();
+    } catch (const std::exception& e) {
+      failed = true;
+      std::fprintf(stderr, "mailtally: event dispatcher: %s (will retry)\n", e.what());
+    }
+    if (!failed && got >= options_.batch) continue;
+    std::unique_lock lock(mu_);
+    auto wait = failed ? options_.poll * 10 : options_.poll;
+    cv_.wait_for(lock, wait, [&] { return stopping_ || (!failed && generation_ != seen); });
+  }
+}
+
+}  // namespace mailtally::sending

@@ -1,0 +1,63 @@
+// Reads the event log in order and hands each event to every matching, enabled destination of
+// its message's configuration set. CloudWatch destinations: domain::publish() turns the event
+// into a datapoint (or a drop) and the MetricSink records it and advances that destination's
+// cursor atomically (exactly once). SNS, Firehose, EventBridge and Pinpoint destinations are
+// not served yet (skipped; their cursors are not touched).
+//
+// Positions: the dispatcher's own read position is the cursor row ("", "") in event_cursors;
+// it moves after every destination of a batch has been applied. After a crash the batch is
+// read again and destinations whose cursor already covers an event skip it.
+//
+// Threading: one dispatcher thread (start/stop from one controlling thread, notify from any).
+// run_once() is for tests and must not run concurrently with the thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "domain/event_sink.hpp"
+#include "domain/sending_store.hpp"
+#include "domain/store.hpp"
+
+namespace mailtally::sending {
+
+struct DispatcherOptions {
+  std::size_t batch = 512;
+  std::chrono::milliseconds poll{100};
+};
+
+class EventDispatcher {
+ public:
+  // All references must outlive the dispatcher.
+  EventDispatcher(domain::SendingStore& store, domain::ConfigStore& config,
+                  domain::MetricSink& sink, DispatcherOptions options = {});
+  ~EventDispatcher();  // stop()
+  EventDispatcher(const EventDispatcher&) = delete;
+  EventDispatcher& operator=(const EventDispatcher&) = delete;
+
+  void start();
+  void notify();
+  void stop();  // finishes the batch in flight, then joins
+  // Dispatches one batch; returns the number of log events read. Throws what the sink throws.
+  std::size_t run_once();
+
+ private:
+  void loop();
+
+  domain::SendingStore& store_;
+  domain::ConfigStore& config_;
+  domain::MetricSink& sink_;
+  DispatcherOptions options_;
+  std::optional<std::int64_t> position_;  // dispatcher thread only
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t generation_ = 0;  // guarded by mu_
+  bool stopping_ = false;         // guarded by mu_
+};
+
+}  // namespace mailtally::sending

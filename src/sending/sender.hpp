@@ -1,0 +1,80 @@
+// Accepting a send: validation (recipients, sizes, addresses, sandbox, configuration set,
+// tags), building or reading the MIME message, the message's tags and `mail` record, and the
+// durable enqueue of the message with its Send event (one transaction) — all before the
+// MessageId is returned. Protocol-free: services/ses_send.cpp maps requests and errors.
+//
+// Threading: send() may be called from any number of threads at once. The stores and clock
+// must outlive the Sender; `on_enqueued` runs on the calling thread after each commit (it
+// should only wake the delivery worker).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.hpp"
+#include "base/expected.hpp"
+#include "domain/control_plane.hpp"
+#include "domain/publishing.hpp"
+#include "domain/sending_store.hpp"
+#include "domain/store.hpp"
+#include "sending/mime_build.hpp"
+
+namespace mailtally::sending {
+
+inline constexpr std::size_t kMaxRecipients = 50;
+inline constexpr std::size_t kMaxMessageBytesV1 = 10 * 1024 * 1024;
+inline constexpr std::size_t kMaxMessageBytesV2 = 40 * 1024 * 1024;
+
+struct SimpleBody {
+  TextPart subject;
+  std::optional<TextPart> text, html;
+  std::vector<std::pair<std::string, std::string>> headers;  // v2 Simple.Headers
+};
+
+struct SendRequest {
+  std::string operation;  // ses:operation value: SendEmail, SendRawEmail
+  std::size_t max_message_bytes = kMaxMessageBytesV1;
+  std::optional<std::string> source;     // v1 Source / v2 FromEmailAddress
+  std::vector<std::string> to, cc, bcc;  // Destination (raw: Destinations go in `to`)
+  std::vector<std::string> reply_to;
+  std::optional<SimpleBody> simple;  // exactly one of simple / raw
+  std::optional<std::string> raw;    // raw message bytes
+  std::optional<std::string> configuration_set;
+  std::vector<domain::MessageTag> tags;  // API tags
+  std::string caller_identity;           // the access key's name
+  std::string source_ip;
+};
+
+enum class SendErrorKind {
+  MessageRejected,
+  InvalidParameter,
+  ConfigurationSetDoesNotExist,
+  ConfigurationSetSendingPaused,
+  AccountSendingPaused,
+};
+
+struct SendError {
+  SendErrorKind kind;
+  std::string message;
+  std::string configuration_set;
+};
+
+class Sender {
+ public:
+  Sender(domain::ConfigStore& config, domain::SendingStore& store, const base::Clock& clock,
+         domain::AccountSettings account, std::function<void()> on_enqueued = {});
+
+  // The MessageId once the message and its Send event are committed.
+  base::Expected<std::string, SendError> send(const SendRequest& request);
+
+ private:
+  domain::ConfigStore& config_;
+  domain::SendingStore& store_;
+  const base::Clock& clock_;
+  domain::AccountSettings account_;
+  std::function<void()> on_enqueued_;
+};
+
+}  // namespace mailtally::sending

@@ -1,0 +1,184 @@
+#include "services/ses_send.hpp"
+
+#include "services/doc.hpp"
+
+namespace mailtally::services {
+namespace json = boost::json;
+namespace {
+
+using sending::SendErrorKind;
+
+std::vector<std::string> strings(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (const auto* a = doc::arr(o, key)) {
+    for (const auto& v : *a) {
+      if (v.is_string()) out.emplace_back(v.get_string());
+    }
+  }
+  return out;
+}
+
+void destination(const json::object& in, std::string_view key, sending::SendRequest& r) {
+  const auto* d = doc::obj(in, key);
+  if (!d) return;
+  r.to = strings(*d, "ToAddresses");
+  r.cc = strings(*d, "CcAddresses");
+  r.bcc = strings(*d, "BccAddresses");
+}
+
+std::vector<domain::MessageTag> tags(const json::object& in, std::string_view key) {
+  std::vector<domain::MessageTag> out;
+  if (const auto* a = doc::arr(in, key)) {
+    for (const auto& v : *a) {
+      if (!v.is_object()) continue;
+      out.push_back({doc::str(v.get_object(), "Name"), doc::str(v.get_object(), "Value"), false});
+    }
+  }
+  return out;
+}
+
+std::optional<sending::TextPart> content(const json::object* o) {
+  if (!o) return std::nullopt;
+  sending::TextPart p;
+  p.data = doc::str(*o, "Data");
+  if (auto cs = doc::opt_str(*o, "Charset"); cs && !cs->empty()) p.charset = *cs;
+  return p;
+}
+
+sending::SimpleBody simple_body(const json::object& message) {
+  sending::SimpleBody b;
+  b.subject = content(doc::obj(message, "Subject")).value_or(sending::TextPart{});
+  if (const auto* body = doc::obj(message, "Body")) {
+    b.text = content(doc::obj(*body, "Text"));
+    b.html = content(doc::obj(*body, "Html"));
+  }
+  if (const auto* hs = doc::arr(message, "Headers")) {
+    for (const auto& h : *hs) {
+      if (!h.is_object()) continue;
+      b.headers.emplace_back(doc::str(h.get_object(), "Name"), doc::str(h.get_object(), "Value"));
+    }
+  }
+  return b;
+}
+
+void caller(const CallContext& ctx, std::string operation, sending::SendRequest& r) {
+  r.operation = std::move(operation);
+  r.caller_identity = ctx.caller.credential.name;
+  r.source_ip = ctx.http.remote_address;
+}
+
+wire::ApiError v1_error(const sending::SendError& e) {
+  const wire::Service& m = wire::ses_v1_model();
+  wire::ApiError a;
+  switch (e.kind) {
+    case SendErrorKind::MessageRejected:
+      return wire::model_error(m, "MessageRejected", e.message);
+    case SendErrorKind::InvalidParameter:
+      return wire::generic_error(400, "InvalidParameterValue", e.message);
+    case SendErrorKind::ConfigurationSetDoesNotExist:
+      a = wire::model_error(m, "ConfigurationSetDoesNotExistException", e.message);
+      a.fields["ConfigurationSetName"] = e.configuration_set;
+      return a;
+    case SendErrorKind::ConfigurationSetSendingPaused:
+      a = wire::model_error(m, "ConfigurationSetSendingPausedException", e.message);
+      a.fields["ConfigurationSetName"] = e.configuration_set;
+      return a;
+    case SendErrorKind::AccountSendingPaused:
+      return wire::model_error(m, "AccountSendingPausedException", e.message);
+  }
+  return wire::generic_error(500, "InternalFailure", e.message, false);
+}
+
+wire::ApiError v2_error(const sending::SendError& e) {
+  const wire::Service& m = wire::ses_v2_model();
+  switch (e.kind) {
+    case SendErrorKind::MessageRejected:
+      return wire::model_error(m, "MessageRejected", e.message);
+    case SendErrorKind::InvalidParameter:
+      return wire::model_error(m, "BadRequestException", e.message);
+    case SendErrorKind::ConfigurationSetDoesNotExist:
+      return wire::model_error(m, "NotFoundException", e.message);
+    case SendErrorKind::ConfigurationSetSendingPaused:
+    case SendErrorKind::AccountSendingPaused:
+      return wire::model_error(m, "SendingPausedException", e.message);
+  }
+  return wire::generic_error(500, "InternalFailure", e.message, false);
+}
+
+template <class Map>
+Output run(sending::Sender& sender, const sending::SendRequest& r, Map map_error) {
+  auto id = sender.send(r);
+  if (!id) return base::unexpected(map_error(id.error()));
+  return json::object{{"MessageId", *id}};
+}
+
+}  // namespace
+
+void register_ses_send(OperationTable& t, sending::Sender& sender) {
+  const wire::Service& v1 = wire::ses_v1_model();
+  const wire::Service& v2 = wire::ses_v2_model();
+
+  t.add(v1, "SendEmail", [&sender](const CallContext& ctx, const json::object& in) -> Output {
+    sending::SendRequest r;
+    caller(ctx, "SendEmail", r);
+    r.max_message_bytes = sending::kMaxMessageBytesV1;
+    r.source = doc::opt_str(in, "Source");
+    destination(in, "Destination", r);
+    r.reply_to = strings(in, "ReplyToAddresses");
+    if (const auto* m = doc::obj(in, "Message")) r.simple = simple_body(*m);
+    r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
+    r.tags = tags(in, "Tags");
+    return run(sender, r, v1_error);
+  });
+
+  t.add(v1, "SendRawEmail", [&sender](const CallContext& ctx, const json::object& in) -> Output {
+    sending::SendRequest r;
+    caller(ctx, "SendRawEmail", r);
+    r.max_message_bytes = sending::kMaxMessageBytesV1;
+    r.source = doc::opt_str(in, "Source");
+    r.to = strings(in, "Destinations");
+    if (const auto* m = doc::obj(in, "RawMessage")) r.raw = doc::str(*m, "Data");
+    if (!r.raw) r.raw = std::string();
+    r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
+    r.tags = tags(in, "Tags");
+    return run(sender, r, v1_error);
+  });
+
+  t.add(v2, "SendEmail", [&sender, &v2](const CallContext& ctx, const json::object& in) -> Output {
+    sending::SendRequest r;
+    caller(ctx, "SendEmail", r);
+    r.max_message_bytes = sending::kMaxMessageBytesV2;
+    r.source = doc::opt_str(in, "FromEmailAddress");
+    destination(in, "Destination", r);
+    r.reply_to = strings(in, "ReplyToAddresses");
+    r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
+    r.tags = tags(in, "EmailTags");
+    const auto* c = doc::obj(in, "Content");
+    const json::object* simple = c ? doc::obj(*c, "Simple") : nullptr;
+    const json::object* raw = c ? doc::obj(*c, "Raw") : nullptr;
+    const json::object* templ = c ? doc::obj(*c, "Template") : nullptr;
+    int kinds = (simple != nullptr) + (raw != nullptr) + (templ != nullptr);
+    if (kinds != 1) {
+      return base::unexpected(
+          wire::model_error(v2, "BadRequestException",
+                            "Content must contain exactly one of Simple, Raw or Template."));
+    }
+    if (templ) {
+      return base::unexpected(wire::generic_error(
+          501, "NotImplemented", "SendEmail with Content.Template is not implemented yet."));
+    }
+    if (simple) {
+      r.simple = simple_body(*simple);
+    } else {
+      r.raw = doc::str(*raw, "Data");
+      // v2 Raw: the Destination, when given, is the envelope.
+      r.to.insert(r.to.end(), r.cc.begin(), r.cc.end());
+      r.to.insert(r.to.end(), r.bcc.begin(), r.bcc.end());
+      r.cc.clear();
+      r.bcc.clear();
+    }
+    return run(sender, r, v2_error);
+  });
+}
+
+}  // namespace mailtally::services
