@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,13 +28,26 @@ inline std::string cursor_key(std::string_view set, std::string_view destination
   return k;
 }
 
+// The cursor of the account-level metrics (Send, Delivery, Bounce, Complaint, Reject without
+// dimensions, as SES publishes them for every message). Destination keys hold a '/', so this
+// key never collides with one.
+inline constexpr std::string_view kAccountCursorKey = "account";
+
+// True for the event types SES also publishes as account-level metrics.
+inline bool is_account_metric(EventType t) {
+  return t == EventType::Send || t == EventType::Delivery || t == EventType::Bounce ||
+         t == EventType::Complaint || t == EventType::Reject;
+}
+
 class MetricSink {
  public:
   virtual ~MetricSink() = default;
+  // The last event seq applied for `cursor_key`; nullopt when nothing was ever applied. The
+  // dispatcher skips events at or below it, which is what makes a re-read batch harmless.
+  virtual std::optional<std::int64_t> cursor(std::string_view cursor_key) = 0;
   // Records `datapoints` (zero or more, in event order) and `drops` for the destination named
-  // by `cursor_key`, and advances that destination's cursor (table event_cursors, row
-  // (configuration_set, destination)) to `seq`, the last event seq they cover — atomically, so
-  // each event is counted exactly once. Called from the dispatcher thread only, with
+  // by `cursor_key`, and advances that cursor to `seq`, the last event seq they cover —
+  // atomically, so each event is counted exactly once. Called from the dispatcher thread only, with
   // increasing `seq` per key. May throw; the dispatcher then retries the same batch later.
   virtual void apply(std::string_view cursor_key, std::int64_t seq,
                      const std::vector<Datapoint>& datapoints,

@@ -70,10 +70,25 @@ std::size_t EventDispatcher::run_once() {
   std::map<std::string, std::optional<domain::ConfigurationSetRecord>, std::less<>> sets;
   std::map<std::string, std::int64_t, std::less<>> cursors;  // per cursor key
   std::map<std::string, Pending, std::less<>> pending;
+  auto cursor_of = [&](const std::string& key) {
+    auto c = cursors.find(key);
+    if (c == cursors.end()) c = cursors.emplace(key, sink_.cursor(key).value_or(0)).first;
+    return c->second;
+  };
+  const std::string account_key(domain::kAccountCursorKey);
   for (const auto& e : events) {
-    if (e.configuration_set.empty()) continue;
     auto type = type_of(e.event_type);
     if (!type) continue;
+    // Account-level metrics: every message counts, with or without a configuration set.
+    if (domain::is_account_metric(*type) && e.seq > cursor_of(account_key)) {
+      Pending& p = pending[account_key];
+      p.last_seq = e.seq;
+      domain::Datapoint dp;
+      dp.metric_name = std::string(domain::metric_name(*type));
+      dp.timestamp = e.created_at;
+      p.datapoints.push_back(std::move(dp));
+    }
+    if (e.configuration_set.empty()) continue;
     auto it = sets.find(e.configuration_set);
     if (it == sets.end()) {
       it = sets.emplace(e.configuration_set, config_.get_configuration_set(e.configuration_set))
@@ -84,11 +99,7 @@ std::size_t EventDispatcher::run_once() {
     for (const auto& d : it->second->destinations) {
       if (!d.cloudwatch) continue;  // other destination types: not served yet
       std::string key = domain::cursor_key(e.configuration_set, d.name);
-      auto c = cursors.find(key);
-      if (c == cursors.end()) {
-        c = cursors.emplace(key, store_.cursor(e.configuration_set, d.name).value_or(0)).first;
-      }
-      if (e.seq <= c->second) continue;  // already applied (a batch read again)
+      if (e.seq <= cursor_of(key)) continue;  // already applied (a batch read again)
       if (!facts) {
         facts.emplace();
         facts->type = *type;

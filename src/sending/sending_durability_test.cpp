@@ -298,17 +298,29 @@ TEST(Durability, KillNineDuringBurstLosesNothingAndDuplicatesNothing) {
   EXPECT_TRUE(p.store->queued(0, 10, 0, 1).empty());
 }
 
+// Records what it is given and keeps cursors in memory (a real sink commits them with the
+// metrics). Account-level datapoints are kept apart.
 struct FakeSink : domain::MetricSink {
-  domain::SendingStore& store;
   std::vector<std::pair<std::string, domain::Datapoint>> points;
+  std::vector<domain::Datapoint> account;
   std::vector<domain::MetricDrop> drops;
-  explicit FakeSink(domain::SendingStore& s) : store(s) {}
+  std::map<std::string, std::int64_t, std::less<>> cursors;
+  std::optional<std::int64_t> cursor(std::string_view key) override {
+    auto it = cursors.find(key);
+    if (it == cursors.end()) return std::nullopt;
+    return it->second;
+  }
   void apply(std::string_view key, std::int64_t seq, const std::vector<domain::Datapoint>& dps,
              const std::vector<domain::MetricDrop>& ds) override {
-    for (const auto& d : dps) points.emplace_back(std::string(key), d);
+    for (const auto& d : dps) {
+      if (key == domain::kAccountCursorKey) {
+        account.push_back(d);
+      } else {
+        points.emplace_back(std::string(key), d);
+      }
+    }
     drops.insert(drops.end(), ds.begin(), ds.end());
-    auto slash = key.find('/');
-    store.advance_cursor(key.substr(0, slash), key.substr(slash + 1), seq);
+    cursors[std::string(key)] = seq;
   }
 };
 
@@ -341,7 +353,7 @@ TEST(Dispatcher, PublishesEachMatchingEventOnceAcrossRestarts) {
   while (w.run_once() > 0) {
   }
 
-  FakeSink sink(*p.store);
+  FakeSink sink;
   {
     DispatcherOptions two;
     two.batch = 2;
@@ -356,12 +368,22 @@ TEST(Dispatcher, PublishesEachMatchingEventOnceAcrossRestarts) {
   EXPECT_EQ(sink.points[1].second.metric_name, "Delivery");
   EXPECT_EQ(sink.points[0].second.dimensions.at(1).second, "book");
   EXPECT_EQ(sink.drops.size(), 2u);  // Send and Delivery of the raw message
+  // Account level: 3 messages sent; deliveries to 3 success addresses and 1 bounce.
+  auto count = [&](std::string_view name) {
+    return std::count_if(sink.account.begin(), sink.account.end(),
+                         [&](const domain::Datapoint& d) { return d.metric_name == name; });
+  };
+  EXPECT_EQ(count("Send"), 3);
+  EXPECT_EQ(count("Bounce"), 1);
+  EXPECT_EQ(count("Delivery"), 3);
+  for (const auto& d : sink.account) EXPECT_TRUE(d.dimensions.empty());
 
   // Rewind the dispatcher's own position: destination cursors still prevent double counting.
   p.store->advance_cursor("", "", 0);
   EventDispatcher again(*p.store, *p.config, sink, {});
   again.run_once();
   EXPECT_EQ(sink.points.size(), 2u);
+  EXPECT_EQ(sink.account.size(), 7u);
 
   ASSERT_TRUE(p.sender->send(r));
   while (w.run_once() > 0) {
