@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(
   g++ cmake ninja-build pkg-config python3 python3-botocore
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
-  libpugixml-dev libsqlite3-dev libsqlitecpp-dev libssl-dev zlib1g-dev libgmime-3.0-dev
+  libsqlite3-dev libsqlitecpp-dev libssl-dev zlib1g-dev libgmime-3.0-dev
   libcli11-dev libtomlplusplus-dev
 )
 test_pkgs=(

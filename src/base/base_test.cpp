@@ -4,6 +4,7 @@
 
 #include "base/crypto.hpp"
 #include "base/expected.hpp"
+#include "base/ids.hpp"
 #include "base/time_format.hpp"
 
 namespace mailtally::base {
@@ -53,6 +54,20 @@ TEST(Expected, HoldsValueOrError) {
   EXPECT_EQ(*ok, 3);
   EXPECT_FALSE(bad);
   EXPECT_EQ(bad.error(), "no");
+}
+
+}  // namespace mailtally::base
+
+namespace mailtally::base {
+
+TEST(Ids, Uuid4HasTheVersionAndVariantAndIsUnique) {
+  std::string a = uuid4(), b = uuid4();
+  ASSERT_EQ(a.size(), 36u);
+  EXPECT_EQ(a[8], '-');
+  EXPECT_EQ(a[13], '-');
+  EXPECT_EQ(a[14], '4');
+  EXPECT_TRUE(a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b') << a;
+  EXPECT_NE(a, b);
 }
 
 }  // namespace mailtally::base

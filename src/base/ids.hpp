@@ -5,7 +5,8 @@
 
 namespace mailtally::base {
 
-// A random RFC 4122 version-4 UUID in lower-case text form (request ids).
+// A random RFC 4122 version-4 UUID in lower-case text form (request ids). Unique, not secret:
+// do not use it for tokens.
 std::string uuid4();
 
 }  // namespace mailtally::base

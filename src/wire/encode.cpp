@@ -2,12 +2,11 @@
 #include <boost/json/serialize.hpp>
 #include <cmath>
 #include <cstdio>
-#include <pugixml.hpp>
-#include <sstream>
 
 #include "base/crypto.hpp"
 #include "base/time_format.hpp"
 #include "wire/codec.hpp"
+#include "wire/xml_writer.hpp"
 
 namespace mailtally::wire {
 namespace json = boost::json;
@@ -73,8 +72,7 @@ std::string scalar_text(const Shape& shape, const json::value& v) {
   }
 }
 
-void to_xml(const Service& svc, std::uint16_t shape_index, const json::value& v,
-            pugi::xml_node node) {
+void to_xml(const Service& svc, std::uint16_t shape_index, const json::value& v, XmlWriter& w) {
   const Shape& shape = svc.shape(shape_index);
   switch (shape.type) {
     case ShapeType::Structure: {
@@ -83,8 +81,9 @@ void to_xml(const Service& svc, std::uint16_t shape_index, const json::value& v,
       for (const Member& m : svc.members_of(shape)) {
         auto it = obj.find(m.name);
         if (it == obj.end() || !fits(svc.shape(m.shape), it->value())) continue;
-        pugi::xml_node child = node.append_child(std::string(m.wire_name()).c_str());
-        to_xml(svc, m.shape, it->value(), child);
+        w.open(m.wire_name());
+        to_xml(svc, m.shape, it->value(), w);
+        w.close();
       }
       return;
     }
@@ -92,27 +91,26 @@ void to_xml(const Service& svc, std::uint16_t shape_index, const json::value& v,
       if (!v.is_array()) return;
       for (const auto& item : v.get_array()) {
         if (!fits(svc.shape(shape.member_shape), item)) continue;
-        to_xml(svc, shape.member_shape, item, node.append_child("member"));
+        w.open("member");
+        to_xml(svc, shape.member_shape, item, w);
+        w.close();
       }
       return;
     case ShapeType::Map:
       if (!v.is_object()) return;
       for (const auto& kv : v.get_object()) {
         if (!fits(svc.shape(shape.value_shape), kv.value())) continue;
-        pugi::xml_node entry = node.append_child("entry");
-        entry.append_child("key").text().set(std::string(kv.key()).c_str());
-        to_xml(svc, shape.value_shape, kv.value(), entry.append_child("value"));
+        w.open("entry");
+        w.element("key", kv.key());
+        w.open("value");
+        to_xml(svc, shape.value_shape, kv.value(), w);
+        w.close();
+        w.close();
       }
       return;
     default:
-      node.text().set(scalar_text(shape, v).c_str());
+      w.text(scalar_text(shape, v));
   }
-}
-
-std::string xml_string(const pugi::xml_document& doc) {
-  std::ostringstream out;
-  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
-  return out.str();
 }
 
 void common_headers(http::Response& r, std::string_view request_id) {
@@ -181,21 +179,20 @@ http::Response encode_result(const Route& route, const json::object& output,
   common_headers(r, request_id);
   switch (route.protocol) {
     case Protocol::Query: {
-      pugi::xml_document doc;
-      std::string root_name = std::string(op.name) + "Response";
-      pugi::xml_node root = doc.append_child(root_name.c_str());
-      root.append_attribute("xmlns").set_value(std::string(svc.xml_namespace).c_str());
+      r.body.reserve(256);
+      XmlWriter w(r.body);
+      w.open_with_xmlns(std::string(op.name) + "Response", svc.xml_namespace);
       if (op.output != kNoShape) {
-        std::string wrapper = op.result_wrapper.empty() ? std::string(op.name) + "Result"
-                                                        : std::string(op.result_wrapper);
-        to_xml(svc, op.output, output, root.append_child(wrapper.c_str()));
+        w.open(op.result_wrapper.empty() ? std::string(op.name) + "Result"
+                                         : std::string(op.result_wrapper));
+        to_xml(svc, op.output, output, w);
+        w.close();
       }
-      root.append_child("ResponseMetadata")
-          .append_child("RequestId")
-          .text()
-          .set(std::string(request_id).c_str());
+      w.open("ResponseMetadata");
+      w.element("RequestId", request_id);
+      w.close();
+      w.close();
       r.headers.add("Content-Type", "text/xml");
-      r.body = xml_string(doc);
       return r;
     }
     case Protocol::Json: {
@@ -229,25 +226,23 @@ http::Response encode_error(const Service* service, Protocol protocol, const Api
   common_headers(r, request_id);
   switch (protocol) {
     case Protocol::Query: {
-      pugi::xml_document doc;
-      pugi::xml_node root = doc.append_child("ErrorResponse");
+      XmlWriter w(r.body);
       if (service && !service->xml_namespace.empty()) {
-        root.append_attribute("xmlns").set_value(std::string(service->xml_namespace).c_str());
+        w.open_with_xmlns("ErrorResponse", service->xml_namespace);
+      } else {
+        w.open("ErrorResponse");
       }
-      pugi::xml_node e = root.append_child("Error");
-      e.append_child("Type").text().set(error.sender_fault ? "Sender" : "Receiver");
-      e.append_child("Code").text().set(error.code.c_str());
-      e.append_child("Message").text().set(error.message.c_str());
+      w.open("Error");
+      w.element("Type", error.sender_fault ? "Sender" : "Receiver");
+      w.element("Code", error.code);
+      w.element("Message", error.message);
       for (const auto& kv : error.fields) {
-        if (kv.value().is_string()) {
-          e.append_child(std::string(kv.key()).c_str())
-              .text()
-              .set(std::string(kv.value().get_string()).c_str());
-        }
+        if (kv.value().is_string()) w.element(kv.key(), kv.value().get_string());
       }
-      root.append_child("RequestId").text().set(std::string(request_id).c_str());
+      w.close();
+      w.element("RequestId", request_id);
+      w.close();
       r.headers.add("Content-Type", "text/xml");
-      r.body = xml_string(doc);
       return r;
     }
     case Protocol::Json: {
