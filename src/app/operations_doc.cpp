@@ -7,6 +7,7 @@
 #include "app/server_app.hpp"
 #include "base/clock.hpp"
 #include "domain/control_plane.hpp"
+#include "metrics/sqlite_metric_store.hpp"
 #include "sending/sender.hpp"
 #include "services/operation_table.hpp"
 #include "storage/sqlite/sending_store.hpp"
@@ -36,7 +37,8 @@ std::string operations_markdown() {
     base::SystemClock clock;
     domain::ControlPlane control(*store, clock);
     sending::Sender sender(*store, *sending_store, clock, domain::AccountSettings{});
-    register_operations(table, control, sender);
+    auto metric_store = metrics::SqliteMetricStore::open(std::string(dir) + "/metrics.db", clock);
+    register_operations(table, control, sender, *metric_store, clock);
   }
   std::filesystem::remove_all(dir);
 

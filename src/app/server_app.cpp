@@ -11,10 +11,15 @@
 
 #include "app/credentials.hpp"
 #include "base/clock.hpp"
+#include "destinations/cloudwatch_sink.hpp"
 #include "domain/control_plane.hpp"
 #include "http/server.hpp"
+#include "metrics/compactor.hpp"
+#include "metrics/sqlite_metric_store.hpp"
 #include "sending/delivery.hpp"
+#include "sending/event_dispatcher.hpp"
 #include "sending/sender.hpp"
+#include "services/cloudwatch.hpp"
 #include "services/gateway.hpp"
 #include "services/local_api.hpp"
 #include "services/providers.hpp"
@@ -35,6 +40,13 @@ http::Response text_response(int status, std::string body) {
   r.headers.add("Content-Type", "application/json");
   r.body = std::move(body);
   return r;
+}
+
+// The metrics store lives in its own file beside the main database.
+std::unique_ptr<metrics::SqliteMetricStore> storage_metrics(const std::string& data_dir,
+                                                            const base::Clock& clock) {
+  return metrics::SqliteMetricStore::open((std::filesystem::path(data_dir) / "metrics.db").string(),
+                                          clock);
 }
 
 }  // namespace
@@ -66,10 +78,12 @@ std::string prepare_data_dir(const std::string& data_dir) {
 }
 
 void register_operations(services::OperationTable& table, domain::ControlPlane& control,
-                         sending::Sender& sender) {
+                         sending::Sender& sender, metrics::MetricStore& metric_store,
+                         const base::Clock& clock) {
   services::register_ses_v1(table, control);
   services::register_ses_v2(table, control);
   services::register_ses_send(table, sender);
+  services::register_cloudwatch(table, metric_store, clock);
 }
 
 int serve(const ServeOptions& options) {
@@ -108,10 +122,19 @@ int serve(const ServeOptions& options) {
   account.max_send_rate = options.max_send_rate;
   domain::ControlPlane control(*store, clock, account);
 
-  sending::DeliveryWorker delivery(*sending_store, clock, sending::DeliveryOptions{});
-  sending::Sender sender(*store, *sending_store, clock, account, [&] { delivery.notify(); });
+  auto metric_store = storage_metrics(options.data_dir, clock);
+  destinations::CloudWatchSink cloudwatch_sink(*metric_store, clock);
+  sending::EventDispatcher dispatcher(*sending_store, *store, cloudwatch_sink);
+  sending::DeliveryOptions delivery_options;
+  delivery_options.on_applied = [&] { dispatcher.notify(); };
+  sending::DeliveryWorker delivery(*sending_store, clock, delivery_options);
+  sending::Sender sender(*store, *sending_store, clock, account, [&] {
+    delivery.notify();
+    dispatcher.notify();
+  });
+  metrics::Compactor compactor(*metric_store, clock);
   services::OperationTable operations;
-  register_operations(operations, control, sender);
+  register_operations(operations, control, sender, *metric_store, clock);
   services::Gateway gateway(credentials, clock, operations);
   services::install_validation_mappers(gateway);
 
@@ -132,6 +155,8 @@ int serve(const ServeOptions& options) {
     if (services::Gateway::is_api_request(req)) return gateway.handle(req);
     return text_response(404, R"({"message":"not found"})");
   });
+  compactor.start();
+  dispatcher.start();
   delivery.start();
   server.start();
   std::printf("mailtally %s listening on http://%s:%u (data dir %s)\n", MAILTALLY_VERSION,
@@ -143,6 +168,8 @@ int serve(const ServeOptions& options) {
   std::fprintf(stderr, "mailtally: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   server.stop(std::chrono::seconds(10));
   delivery.stop();
+  dispatcher.stop();
+  compactor.stop();
   return 0;
 }
 

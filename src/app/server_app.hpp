@@ -38,12 +38,19 @@ class Sender;
 namespace mailtally::services {
 class OperationTable;
 }
+namespace mailtally::metrics {
+class MetricStore;
+}
+namespace mailtally::base {
+class Clock;
+}
 
 namespace mailtally::app {
 
 // Registers every implemented operation: the one list both `serve` and `operations` use.
 void register_operations(services::OperationTable& table, domain::ControlPlane& control,
-                         sending::Sender& sender);
+                         sending::Sender& sender, metrics::MetricStore& metric_store,
+                         const base::Clock& clock);
 
 // Blocks until a stop signal; returns the process exit code.
 int serve(const ServeOptions& options);
