@@ -231,7 +231,8 @@ out = cw.get_metric_statistics(Namespace='AWS/SES', MetricName='Send',
     Dimensions=[{{'Name': 'campaign', 'Value': {cs!r}}}], Statistics=['Sum'], Period=7200,
     StartTime=now - datetime.timedelta(hours=1), EndTime=now + datetime.timedelta(hours=1))
 print(json.dumps({{'sum': sum(p['Sum'] for p in out['Datapoints']),
-                  'protocol': cw.meta.service_model.protocol}}))
+                  'protocol': getattr(cw.meta.service_model, 'resolved_protocol',
+                                      cw.meta.service_model.protocol)}}))
 """
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     r = subprocess.run([NEW_PYTHON, "-c", script], capture_output=True, text=True, env=env,
