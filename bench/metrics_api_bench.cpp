@@ -31,11 +31,24 @@ struct World {
   services::OperationTable table;
 };
 
+// The benchmark's database folder, removed at exit (after the store built later is closed).
+const std::filesystem::path& bench_dir() {
+  struct Dir {
+    std::filesystem::path path;
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static Dir dir{std::filesystem::temp_directory_path() /
+                 ("metrics_api_bench_" + std::to_string(::getpid()))};
+  std::filesystem::create_directories(dir.path);
+  return dir.path;
+}
+
 World& world() {
   static World w = [] {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("metrics_api_bench_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    const auto& dir = bench_dir();
     World out;
     out.store = metrics::SqliteMetricStore::open((dir / "metrics.db").string(), clock());
     std::mt19937_64 rng(7);

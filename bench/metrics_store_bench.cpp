@@ -25,11 +25,23 @@ namespace {
 constexpr std::int64_t kNow = 1'800'000'000;
 constexpr std::int64_t kDay = 86400;
 
+// The benchmark's database folder, removed at exit (after the stores built later are closed).
+const std::filesystem::path& bench_dir() {
+  struct Dir {
+    std::filesystem::path path;
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static Dir dir{std::filesystem::temp_directory_path() /
+                 ("metrics_bench_" + std::to_string(::getpid()))};
+  std::filesystem::create_directories(dir.path);
+  return dir.path;
+}
+
 std::filesystem::path fresh_db(const std::string& name) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("metrics_bench_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  auto path = dir / (name + ".db");
+  auto path = bench_dir() / (name + ".db");
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::filesystem::remove(path.string() + suffix);
   }

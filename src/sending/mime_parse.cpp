@@ -1,3 +1,5 @@
+// Built as the module libmailtally_mime.so, loaded on first use (see mime_module.cpp), so the
+// server does not pay for loading GMime and GLib at start-up.
 #include "sending/mime_parse.hpp"
 
 #include <gmime/gmime.h>
@@ -46,8 +48,6 @@ void collect(InternetAddressList* list, std::vector<std::string>& shown,
   }
 }
 
-constexpr std::string_view kEicar = "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!";
-
 void scan_part(GMimeObject* parent, GMimeObject* part, gpointer user) {
   (void)parent;
   auto* found = static_cast<bool*>(user);
@@ -64,9 +64,7 @@ void scan_part(GMimeObject* parent, GMimeObject* part, gpointer user) {
 
 }  // namespace
 
-bool contains_eicar(std::string_view data) { return data.find(kEicar) != std::string_view::npos; }
-
-std::optional<ParsedMessage> parse_message(std::string_view raw, std::string* error) {
+std::optional<ParsedMessage> module_parse_message(std::string_view raw, std::string* error) {
   init_gmime();
   Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
   Ref<GMimeParser> parser(g_mime_parser_new_with_stream(stream.p));
@@ -92,7 +90,7 @@ std::optional<ParsedMessage> parse_message(std::string_view raw, std::string* er
   return out;
 }
 
-std::vector<std::string> parse_address_list(std::string_view value) {
+std::vector<std::string> module_parse_address_list(std::string_view value) {
   init_gmime();
   std::string text(value);
   std::vector<std::string> shown, bare;
@@ -104,3 +102,19 @@ std::vector<std::string> parse_address_list(std::string_view value) {
 }
 
 }  // namespace mailtally::sending
+
+// The entry points the loader (mime_module.cpp) resolves with dlsym. Both sides are built by
+// the same compiler from the same headers, so C++ types cross the boundary safely.
+extern "C" __attribute__((visibility("default"))) bool mailtally_mime_parse_message(
+    const char* data, std::size_t size, mailtally::sending::ParsedMessage* out,
+    std::string* error) {
+  auto parsed = mailtally::sending::module_parse_message(std::string_view(data, size), error);
+  if (!parsed) return false;
+  *out = std::move(*parsed);
+  return true;
+}
+
+extern "C" __attribute__((visibility("default"))) void mailtally_mime_parse_address_list(
+    const char* data, std::size_t size, std::vector<std::string>* out) {
+  *out = mailtally::sending::module_parse_address_list(std::string_view(data, size));
+}
