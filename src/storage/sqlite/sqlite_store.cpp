@@ -191,6 +191,7 @@ Status SqliteStore::create_configuration_set(const ConfigurationSetRecord& recor
     insert.run();
     write_destinations_from(conn, name, record.destinations, 0);
     tx.commit();
+    invalidate_names();
     return base::Ok{};
   });
 }
@@ -233,18 +234,44 @@ Status SqliteStore::update_configuration_set(
 
 bool SqliteStore::delete_configuration_set(std::string_view name) {
   // Destinations go with it (ON DELETE CASCADE); changes() counts only the set row.
-  return delete_row(sqlite::kDeleteSet, name);
+  bool deleted = delete_row(sqlite::kDeleteSet, name);
+  if (deleted) invalidate_names();
+  return deleted;
+}
+
+void SqliteStore::invalidate_names() {
+  std::unique_lock lock(names_mu_);
+  names_.reset();
+  ++names_generation_;
 }
 
 std::vector<std::string> SqliteStore::list_configuration_sets(std::string_view after,
                                                               std::size_t limit) {
-  std::vector<std::string> names;
-  if (limit == 0) return names;
-  sqlite::ConnectionPool::Lease conn = pool_->acquire();
-  sqlite::Statement s = use(*conn, sqlite::kListSets);
-  s.bind(1, after).bind(2, sqlite::to_sql_limit(limit));
-  while (s.step()) names.emplace_back(s.text(0));
-  return names;
+  std::vector<std::string> page;
+  if (limit == 0) return page;
+  std::shared_ptr<const std::vector<std::string>> names;
+  std::uint64_t generation;
+  {
+    std::shared_lock lock(names_mu_);
+    names = names_;
+    generation = names_generation_;
+  }
+  if (!names) {
+    auto loaded = std::make_shared<std::vector<std::string>>();
+    {
+      sqlite::ConnectionPool::Lease conn = pool_->acquire();
+      sqlite::Statement s = use(*conn, sqlite::kListSets);
+      s.bind(1, std::string_view("")).bind(2, sqlite::to_sql_limit(SIZE_MAX));
+      while (s.step()) loaded->emplace_back(s.text(0));
+    }
+    names = loaded;
+    // Install only if no write happened meanwhile (else this list may be stale).
+    std::unique_lock lock(names_mu_);
+    if (generation == names_generation_) names_ = names;
+  }
+  auto it = std::upper_bound(names->begin(), names->end(), after);
+  for (; it != names->end() && page.size() < limit; ++it) page.push_back(*it);
+  return page;
 }
 
 }  // namespace mailtally::storage

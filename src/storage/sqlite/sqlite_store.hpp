@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "domain/store.hpp"
@@ -98,8 +99,18 @@ class SqliteStore final : public domain::ConfigStore {
   // Runs the one-parameter DELETE `sql` for `key` in a write transaction; true if a row went.
   bool delete_row(const sqlite::Sql& sql, std::string_view key);
 
+  // Drops the cached name list after a committed create or delete.
+  void invalidate_names();
+
   std::unique_ptr<sqlite::ConnectionPool> pool_;
   std::mutex write_mu_;  // one writer per process at a time; taken after a connection lease
+
+  // Every configuration set name, sorted, for ListConfigurationSets (a hot read path): loaded on
+  // first use, dropped by this process's creates and deletes. Only this process changes sets
+  // (other processes on the data dir, such as `mailtally keys`, touch keys only).
+  std::shared_mutex names_mu_;
+  std::shared_ptr<const std::vector<std::string>> names_;  // guarded by names_mu_
+  std::uint64_t names_generation_ = 0;                     // guarded by names_mu_
 };
 
 }  // namespace mailtally::storage
