@@ -45,8 +45,8 @@ class ControlPlane {
   // Changes options of an existing set (Put*Options, Update*), atomically; `change` may refuse
   // with an error, which is returned unchanged. NotFound when the set is absent. A custom
   // redirect domain left by `change` must be a valid domain name.
-  Status update_configuration_set_options(
-      std::string_view name, const std::function<Status(ConfigurationSet&)>& change);
+  Status update_configuration_set_options(std::string_view name,
+                                          const std::function<Status(ConfigurationSet&)>& change);
 
   // ---- event destinations ----
   Status create_event_destination(std::string_view set, EventDestination destination);
