@@ -31,10 +31,14 @@
 #include "metrics/catalogue.hpp"
 #include "metrics/metric_store.hpp"
 
+namespace mailtally::sqlite {
+class Connection;
+}  // namespace mailtally::sqlite
+
 namespace mailtally::metrics {
 
 namespace sql {
-class Connection;
+using mailtally::sqlite::Connection;
 }
 
 class SqliteMetricStore final : public MetricStore {

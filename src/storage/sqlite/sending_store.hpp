@@ -15,10 +15,14 @@
 #include "domain/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
+namespace mailtally::sqlite {
+class Connection;
+}  // namespace mailtally::sqlite
+
 namespace mailtally::storage {
 
 namespace sqlite {
-class Connection;
+using mailtally::sqlite::Connection;
 class ConnectionPool;
 }  // namespace sqlite
 

@@ -25,10 +25,14 @@
 
 #include "domain/store.hpp"
 
+namespace mailtally::sqlite {
+class Connection;
+}  // namespace mailtally::sqlite
+
 namespace mailtally::storage {
 
 namespace sqlite {
-class Connection;
+using mailtally::sqlite::Connection;
 class ConnectionPool;
 struct Sql;
 }  // namespace sqlite

@@ -1,8 +1,8 @@
-#include "storage/sqlite/db.hpp"
+#include "sqlite/connection.hpp"
 
 #include <limits>
 
-namespace mailtally::storage::sqlite {
+namespace mailtally::sqlite {
 
 namespace {
 
@@ -46,6 +46,19 @@ Statement& Statement::bind_null(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) conn_->fail(rc, "bind null");
   return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  int rc =
+      sqlite3_bind_blob(stmt_, index, bytes.data(), checked_size(bytes.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) conn_->fail(rc, "bind blob");
+  return *this;
+}
+
+std::string_view Statement::blob(int column) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  int n = sqlite3_column_bytes(stmt_, column);  // after column_blob, as SQLite requires
+  return p ? std::string_view(p, static_cast<std::size_t>(n)) : std::string_view();
 }
 
 bool Statement::step() {
@@ -174,4 +187,4 @@ void Transaction::commit() {
   open_ = false;
 }
 
-}  // namespace mailtally::storage::sqlite
+}  // namespace mailtally::sqlite
