@@ -13,6 +13,21 @@ for f in build-fuzz/fuzz/fuzz_*; do
   corpus="fuzz/corpus/${name#fuzz_}"
   mkdir -p "build-fuzz/corpus-$name"
   echo "-- $name (${secs}s)"
-  "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
-    "build-fuzz/corpus-$name" $( [[ -d "$corpus" ]] && echo "$corpus" ) 2>&1 | tail -n 2
+  log="build-fuzz/$name.log"
+  if ! "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+      -artifact_prefix="build-fuzz/$name-" "build-fuzz/corpus-$name" \
+      $( [[ -d "$corpus" ]] && echo "$corpus" ) >"$log" 2>&1; then
+    tail -n 40 "$log"
+    echo "fuzz: $name failed; the input is in build-fuzz/$name-*"
+    exit 1
+  fi
+  tail -n 1 "$log"
+  # Known crashers stay fixed.
+  regressions="fuzz/regressions/${name#fuzz_}"
+  if [[ -d "$regressions" ]]; then
+    "$f" -runs=0 "$regressions"/* >"$log.regressions" 2>&1 || {
+      tail -n 40 "$log.regressions"
+      exit 1
+    }
+  fi
 done

@@ -284,9 +284,38 @@ std::optional<DecodeError> invalid(std::string path, std::string value, std::str
                          "' failed to satisfy constraint: " + constraint};
 }
 
+// True when `v` has the JSON kind a decoded value of `shape` must have.
+bool kind_fits(const Shape& shape, const json::value& v) {
+  switch (shape.type) {
+    case ShapeType::Structure:
+    case ShapeType::Map:
+      return v.is_object();
+    case ShapeType::List:
+      return v.is_array();
+    case ShapeType::String:
+    case ShapeType::Blob:
+      return v.is_string();
+    case ShapeType::Boolean:
+      return v.is_bool();
+    default:
+      return v.is_number();
+  }
+}
+
 std::optional<DecodeError> validate(const Service& svc, std::uint16_t shape_index,
                                     const json::value& v, const std::string& path) {
   const Shape& shape = svc.shape(shape_index);
+  if (v.is_null()) {
+    // e.g. a Query list element with no members ("X.member.1=" for a list of structures)
+    return DecodeError{DecodeError::Kind::Missing, path,
+                       "1 validation error detected: Value null at '" + path +
+                           "' failed to satisfy constraint: Member must not be null"};
+  }
+  if (!kind_fits(shape, v)) {
+    return DecodeError{DecodeError::Kind::Malformed, path,
+                       "1 validation error detected: Value at '" + path +
+                           "' failed to satisfy constraint: Member has the wrong type"};
+  }
   auto check_length = [&](std::size_t n, const std::string& shown) -> std::optional<DecodeError> {
     if (shape.has_min && static_cast<double>(n) < shape.min) {
       return invalid(path, shown,

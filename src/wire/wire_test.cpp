@@ -122,6 +122,21 @@ TEST(DecodeQuery, EnumAndRequiredChecks) {
   EXPECT_EQ(in2.error().path, "ConfigurationSetName");
 }
 
+TEST(DecodeQuery, ListElementWithoutMembersIsAnErrorNotACrash) {
+  // Found by fuzz_query_decode: "X.member.2=v" for a list of structures decoded to a null
+  // element that validation then read as an object.
+  auto req = form_post(
+      "Action=CreateConfigurationSetEventDestination&Version=2010-12-01&ConfigurationSetName=cs1"
+      "&EventDestination.Name=cw&EventDestination.MatchingEventTypes.member.1=send"
+      "&EventDestination.CloudWatchDestination.DimensionConfigurations.member.1=bounce");
+  auto r = route(req, "ses");
+  ASSERT_TRUE(r);
+  auto in = decode_input(*r, req);
+  ASSERT_FALSE(in);
+  EXPECT_EQ(in.error().kind, DecodeError::Kind::Missing);
+  EXPECT_EQ(in.error().path, "EventDestination.CloudWatchDestination.DimensionConfigurations.1");
+}
+
 TEST(DecodeQuery, BlobsTimestampsAndPlusSigns) {
   auto req = form_post(
       "Action=SendRawEmail&Version=2010-12-01&RawMessage.Data=SGk%3D&Source=a%2Bb%40x.com");
