@@ -92,7 +92,11 @@ domain::SendingStore::Completion plan_delivery(const domain::QueuedMessage& m, d
 
 DeliveryWorker::DeliveryWorker(domain::SendingStore& store, const base::Clock& clock,
                                DeliveryOptions options)
-    : store_(store), clock_(clock), options_(std::move(options)) {
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      loop_("delivery worker", options_.threads, options_.batch, options_.poll,
+            [this](std::size_t shard) { return run_once(shard, options_.threads); }) {
   if (options_.threads == 0) options_.threads = 1;
   if (options_.batch == 0) options_.batch = 1;
   if (options_.reporting_mta.empty()) options_.reporting_mta = local_host_name();
@@ -100,33 +104,9 @@ DeliveryWorker::DeliveryWorker(domain::SendingStore& store, const base::Clock& c
 
 DeliveryWorker::~DeliveryWorker() { stop(); }
 
-void DeliveryWorker::start() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = false;
-  }
-  for (std::size_t i = 0; i < options_.threads; ++i) {
-    threads_.emplace_back([this, i] { loop(i); });
-  }
-}
-
-void DeliveryWorker::notify() {
-  {
-    std::lock_guard lock(mu_);
-    ++generation_;
-  }
-  cv_.notify_all();
-}
-
-void DeliveryWorker::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
-}
+void DeliveryWorker::start() { loop_.start(); }
+void DeliveryWorker::notify() { loop_.notify(); }
+void DeliveryWorker::stop() { loop_.stop(); }
 
 std::size_t DeliveryWorker::run_once(std::size_t shard, std::size_t shards) {
   auto batch = store_.queued(0, options_.batch, shard, shards);
@@ -139,26 +119,6 @@ std::size_t DeliveryWorker::run_once(std::size_t shard, std::size_t shards) {
   applied_ += n;
   if (n > 0 && options_.on_applied) options_.on_applied();
   return batch.size();
-}
-
-void DeliveryWorker::loop(std::size_t shard) {
-  for (;;) {
-    std::uint64_t seen;
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return;
-      seen = generation_;
-    }
-    std::size_t got = 0;
-    try {
-      got = run_once(shard, options_.threads);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "mailtally: delivery worker %zu: %s (will retry)\n", shard, e.what());
-    }
-    if (got >= options_.batch) continue;  // more may be waiting
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, options_.poll, [&] { return stopping_ || generation_ != seen; });
-  }
 }
 
 }  // namespace mailtally::sending

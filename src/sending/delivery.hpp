@@ -9,15 +9,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "base/clock.hpp"
 #include "domain/sending_store.hpp"
+#include "sending/batch_loop.hpp"
 
 namespace mailtally::sending {
 
@@ -52,17 +49,11 @@ class DeliveryWorker {
   std::uint64_t delivered() const { return applied_.load(); }
 
  private:
-  void loop(std::size_t shard);
-
   domain::SendingStore& store_;
   const base::Clock& clock_;
   DeliveryOptions options_;
-  std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t generation_ = 0;  // guarded by mu_; bumped by notify()
-  bool stopping_ = false;         // guarded by mu_
   std::atomic<std::uint64_t> applied_{0};
+  BatchLoop loop_;  // last: its threads use the members above
 };
 
 std::string local_host_name();

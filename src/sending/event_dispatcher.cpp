@@ -28,36 +28,20 @@ struct Pending {
 
 EventDispatcher::EventDispatcher(domain::SendingStore& store, domain::ConfigStore& config,
                                  domain::MetricSink& sink, DispatcherOptions options)
-    : store_(store), config_(config), sink_(sink), options_(options) {
+    : store_(store),
+      config_(config),
+      sink_(sink),
+      options_(options),
+      loop_("event dispatcher", 1, options_.batch, options_.poll,
+            [this](std::size_t) { return run_once(); }) {
   if (options_.batch == 0) options_.batch = 1;
 }
 
 EventDispatcher::~EventDispatcher() { stop(); }
 
-void EventDispatcher::start() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = false;
-  }
-  thread_ = std::thread([this] { loop(); });
-}
-
-void EventDispatcher::notify() {
-  {
-    std::lock_guard lock(mu_);
-    ++generation_;
-  }
-  cv_.notify_all();
-}
-
-void EventDispatcher::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void EventDispatcher::start() { loop_.start(); }
+void EventDispatcher::notify() { loop_.notify(); }
+void EventDispatcher::stop() { loop_.stop(); }
 
 std::size_t EventDispatcher::run_once() {
   if (!position_) position_ = store_.cursor("", "").value_or(0);
@@ -119,29 +103,6 @@ std::size_t EventDispatcher::run_once() {
   store_.advance_cursor("", "", last);
   position_ = last;
   return events.size();
-}
-
-void EventDispatcher::loop() {
-  for (;;) {
-    std::uint64_t seen;
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return;
-      seen = generation_;
-    }
-    std::size_t got = 0;
-    bool failed = false;
-    try {
-      got = run_once();
-    } catch (const std::exception& e) {
-      failed = true;
-      std::fprintf(stderr, "mailtally: event dispatcher: %s (will retry)\n", e.what());
-    }
-    if (!failed && got >= options_.batch) continue;
-    std::unique_lock lock(mu_);
-    auto wait = failed ? options_.poll * 10 : options_.poll;
-    cv_.wait_for(lock, wait, [&] { return stopping_ || (!failed && generation_ != seen); });
-  }
 }
 
 }  // namespace mailtally::sending

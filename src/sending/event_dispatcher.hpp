@@ -13,15 +13,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "domain/event_sink.hpp"
 #include "domain/sending_store.hpp"
 #include "domain/store.hpp"
+#include "sending/batch_loop.hpp"
 
 namespace mailtally::sending {
 
@@ -46,18 +44,12 @@ class EventDispatcher {
   std::size_t run_once();
 
  private:
-  void loop();
-
   domain::SendingStore& store_;
   domain::ConfigStore& config_;
   domain::MetricSink& sink_;
   DispatcherOptions options_;
   std::optional<std::int64_t> position_;  // dispatcher thread only
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t generation_ = 0;  // guarded by mu_
-  bool stopping_ = false;         // guarded by mu_
+  BatchLoop loop_;                        // last: its thread uses the members above
 };
 
 }  // namespace mailtally::sending

@@ -1,0 +1,51 @@
+// A background loop that drains work in batches: each of `threads` threads calls `step(i)`
+// again at once while it returns a full batch, and otherwise sleeps until notify() or `poll`
+// passes. A step that throws is logged to stderr with `name` and retried after 10 × `poll`.
+//
+// Threading: start() and stop() from one owning thread; notify() from any thread. stop() lets
+// the step in flight finish, then joins. The destructor stops.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mailtally::sending {
+
+class BatchLoop {
+ public:
+  // `step(thread index)` returns how many items it handled; `batch` is a full batch.
+  using Step = std::function<std::size_t(std::size_t)>;
+
+  BatchLoop(std::string name, std::size_t threads, std::size_t batch,
+            std::chrono::milliseconds poll, Step step);
+  ~BatchLoop();
+  BatchLoop(const BatchLoop&) = delete;
+  BatchLoop& operator=(const BatchLoop&) = delete;
+
+  void start();
+  void notify();
+  void stop();
+
+ private:
+  void run(std::size_t index);
+
+  const std::string name_;
+  const std::size_t threads_count_;
+  const std::size_t batch_;
+  const std::chrono::milliseconds poll_;
+  const Step step_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t generation_ = 0;  // guarded by mu_; bumped by notify()
+  bool stopping_ = false;         // guarded by mu_
+};
+
+}  // namespace mailtally::sending
