@@ -104,7 +104,11 @@ DeliveryWorker::DeliveryWorker(domain::SendingStore& store, const base::Clock& c
 
 DeliveryWorker::~DeliveryWorker() { stop(); }
 
-void DeliveryWorker::start() { loop_.start(); }
+void DeliveryWorker::start() {
+  loop_.set_linger(options_.linger);
+  loop_.set_background(options_.background);
+  loop_.start();
+}
 void DeliveryWorker::notify() { loop_.notify(); }
 void DeliveryWorker::stop() { loop_.stop(); }
 

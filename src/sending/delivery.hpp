@@ -24,11 +24,13 @@ domain::SendingStore::Completion plan_delivery(const domain::QueuedMessage& mess
                                                const std::string& reporting_mta);
 
 struct DeliveryOptions {
-  std::size_t threads = 1;              // shards: worker i takes queue ids with id % threads == i
-  std::size_t batch = 256;              // messages per transaction
-  std::chrono::milliseconds poll{250};  // re-check interval without notify()
-  std::string reporting_mta;            // default: gethostname()
-  std::function<void()> on_applied;     // after each committed batch (wake the dispatcher)
+  std::size_t threads = 1;               // shards: worker i takes queue ids with id % threads == i
+  std::size_t batch = 256;               // messages per transaction
+  std::chrono::milliseconds poll{250};   // re-check interval without notify()
+  std::chrono::milliseconds linger{10};  // coalescing wait after a partial batch (BatchLoop)
+  bool background = true;                // lower CPU priority than request handling
+  std::string reporting_mta;             // default: gethostname()
+  std::function<void()> on_applied;      // after each committed batch (wake the dispatcher)
 };
 
 class DeliveryWorker {
