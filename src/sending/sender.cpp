@@ -263,6 +263,16 @@ base::Expected<std::string, SendError> Sender::send(const SendRequest& r) {
   q.created_at = now;
   q.has_virus = p.has_virus;
   q.tags_from_header = r.tags.empty() && !p.header_tags.empty();
+  if (r.rendering_failure) {
+    q.finished = true;
+    store_.enqueue(q,
+                   {domain::NewEvent{"Rendering Failure",
+                                     rendering_failure_record(q.mail,
+                                                              r.rendering_failure->template_name,
+                                                              r.rendering_failure->error_message)}},
+                   now);
+    return id;
+  }
   store_.enqueue(q, {domain::NewEvent{"Send", send_record(q.mail)}}, now);
   if (on_enqueued_) on_enqueued_();
   return id;
