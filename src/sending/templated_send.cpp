@@ -65,8 +65,7 @@ RenderOutcome render_template(const CompiledTemplate& t, std::string_view data_j
     return true;
   };
   std::optional<std::string> subject;
-  if (!part(t.subject, subject) || !part(t.text, out.parts.text) ||
-      !part(t.html, out.parts.html)) {
+  if (!part(t.subject, subject) || !part(t.text, out.parts.text) || !part(t.html, out.parts.html)) {
     out.parts = {};
     return out;
   }
@@ -102,8 +101,8 @@ base::Expected<std::string, SendError> send_templated(Sender& sender, SendReques
                                                       std::string_view data_json) {
   RenderOutcome r = render_template(t, data_json);
   if (r.status == RenderStatus::InvalidData) {
-    return base::unexpected(SendError{SendErrorKind::InvalidParameter,
-                                      "Invalid template data: " + r.message, {}});
+    return base::unexpected(
+        SendError{SendErrorKind::InvalidParameter, "Invalid template data: " + r.message, {}});
   }
   SimpleBody body;
   if (r.status == RenderStatus::MissingAttribute) {

@@ -68,8 +68,8 @@ std::optional<wire::ApiError> check(const Api& api, const domain::EmailTemplate&
     return api.invalid("Invalid template name '" + t.name +
                        "': use 1 to 64 ASCII letters, digits, underscores (_) or dashes (-).");
   }
-  std::size_t bytes = t.subject.value_or("").size() + t.text.value_or("").size() +
-                      t.html.value_or("").size();
+  std::size_t bytes =
+      t.subject.value_or("").size() + t.text.value_or("").size() + t.html.value_or("").size();
   if (bytes > kMaxTemplateBytes) {
     return api.invalid("Template " + t.name + " is " + std::to_string(bytes) +
                        " bytes; the limit is " + std::to_string(kMaxTemplateBytes) + " bytes.");
@@ -102,8 +102,8 @@ domain::EmailTemplate from_v2(const json::object& in) {
 
 // Pagination: the token is the last name of the previous page, base64-encoded.
 base::Expected<std::vector<domain::TemplateSummary>, wire::ApiError> page(
-    const Api& api, domain::TemplateStore& store, const json::object& in,
-    std::string_view size_key, std::optional<std::string>& next) {
+    const Api& api, domain::TemplateStore& store, const json::object& in, std::string_view size_key,
+    std::optional<std::string>& next) {
   std::size_t size = kDefaultPage;
   if (auto n = doc::opt_int(in, size_key)) {
     if (*n < 1 || (api.v2 && *n > static_cast<std::int64_t>(kMaxPage))) {
@@ -202,16 +202,17 @@ void register_crud(OperationTable& t, domain::TemplateStore& store, const base::
           return json::object();
         });
 
-  t.add(v1.model, "GetTemplate", [&store, v1](const CallContext&, const json::object& in) -> Output {
-    std::string name = doc::str(in, "TemplateName");
-    auto tpl = store.get(name);
-    if (!tpl) return Fail{v1.not_found(name)};
-    json::object out{{"TemplateName", tpl->name}};
-    if (tpl->subject) out["SubjectPart"] = *tpl->subject;
-    if (tpl->text) out["TextPart"] = *tpl->text;
-    if (tpl->html) out["HtmlPart"] = *tpl->html;
-    return json::object{{"Template", std::move(out)}};
-  });
+  t.add(v1.model, "GetTemplate",
+        [&store, v1](const CallContext&, const json::object& in) -> Output {
+          std::string name = doc::str(in, "TemplateName");
+          auto tpl = store.get(name);
+          if (!tpl) return Fail{v1.not_found(name)};
+          json::object out{{"TemplateName", tpl->name}};
+          if (tpl->subject) out["SubjectPart"] = *tpl->subject;
+          if (tpl->text) out["TextPart"] = *tpl->text;
+          if (tpl->html) out["HtmlPart"] = *tpl->html;
+          return json::object{{"Template", std::move(out)}};
+        });
   t.add(v2.model, "GetEmailTemplate",
         [&store, v2](const CallContext&, const json::object& in) -> Output {
           std::string name = doc::str(in, "TemplateName");

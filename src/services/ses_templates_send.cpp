@@ -75,8 +75,7 @@ std::string name_from_arn(std::string_view arn) {
 
 // Finds and compiles the named template; the API's error when it does not exist.
 base::Expected<sending::CompiledTemplate, wire::ApiError> load(domain::TemplateStore& store,
-                                                               const std::string& name,
-                                                               bool v2) {
+                                                               const std::string& name, bool v2) {
   auto t = store.get(name);
   if (!t) {
     std::string message = "Template " + name + " does not exist.";
@@ -96,8 +95,8 @@ base::Expected<sending::CompiledTemplate, wire::ApiError> load(domain::TemplateS
 }
 
 // v2 Content.Template / DefaultContent.Template: by name, by ARN, or inline TemplateContent.
-base::Expected<sending::CompiledTemplate, wire::ApiError> v2_template(
-    domain::TemplateStore& store, const json::object& tpl) {
+base::Expected<sending::CompiledTemplate, wire::ApiError> v2_template(domain::TemplateStore& store,
+                                                                      const json::object& tpl) {
   if (const auto* content = doc::obj(tpl, "TemplateContent")) {
     domain::EmailTemplate t;
     t.name = doc::str(tpl, "TemplateName");
@@ -143,19 +142,21 @@ struct BulkEntry {
 
 // Sends every entry; a request-level failure (found at the first entry, before anything was
 // stored) fails the call.
-base::Expected<json::array, wire::ApiError> send_bulk(
-    sending::Sender& sender, const sending::SendRequest& base,
-    const sending::CompiledTemplate& tpl, const std::vector<BulkEntry>& entries, bool v2) {
+base::Expected<json::array, wire::ApiError> send_bulk(sending::Sender& sender,
+                                                      const sending::SendRequest& base,
+                                                      const sending::CompiledTemplate& tpl,
+                                                      const std::vector<BulkEntry>& entries,
+                                                      bool v2) {
   json::array results;
   for (const auto& e : entries) {
     sending::SendRequest r = base;
     destination(e.destination, r);
     r.tags = e.tags;
-    auto id = e.data ? sending::send_templated(sender, r, tpl, *e.data)
-                     : base::Expected<std::string, sending::SendError>(base::unexpected(
-                           sending::SendError{SendErrorKind::InvalidParameter,
-                                              "Template data must be a JSON object.",
-                                              {}}));
+    auto id =
+        e.data
+            ? sending::send_templated(sender, r, tpl, *e.data)
+            : base::Expected<std::string, sending::SendError>(base::unexpected(sending::SendError{
+                  SendErrorKind::InvalidParameter, "Template data must be a JSON object.", {}}));
     if (!id && request_level(id.error().kind)) {
       return Fail{v2 ? send_error_v2(id.error()) : send_error_v1(id.error())};
     }
@@ -227,10 +228,9 @@ void register_sends(OperationTable& t, domain::TemplateStore& store, sending::Se
           for (const auto& d : *dests) {
             if (!d.is_object()) continue;
             const auto& o = d.get_object();
-            entries.push_back({doc::obj(o, "Destination"),
-                               merge_tags(default_tags, tags(o, "ReplacementTags")),
-                               sending::merge_template_data(
-                                   defaults, doc::str(o, "ReplacementTemplateData"))});
+            entries.push_back(
+                {doc::obj(o, "Destination"), merge_tags(default_tags, tags(o, "ReplacementTags")),
+                 sending::merge_template_data(defaults, doc::str(o, "ReplacementTemplateData"))});
           }
           auto results = send_bulk(sender, r, *tpl, entries, false);
           if (!results) return Fail{results.error()};
@@ -282,8 +282,7 @@ void register_sends(OperationTable& t, domain::TemplateStore& store, sending::Se
   const OperationHandler* existing = t.find(v2, "SendEmail");
   OperationHandler simple_or_raw = existing ? *existing : OperationHandler();
   t.add(v2, "SendEmail",
-        [&store, &sender, simple_or_raw](const CallContext& ctx,
-                                         const json::object& in) -> Output {
+        [&store, &sender, simple_or_raw](const CallContext& ctx, const json::object& in) -> Output {
           const auto* c = doc::obj(in, "Content");
           const json::object* tpl_doc = c ? doc::obj(*c, "Template") : nullptr;
           bool others = c && (doc::obj(*c, "Simple") || doc::obj(*c, "Raw"));

@@ -176,13 +176,13 @@ class Parser {
   std::size_t tag(std::size_t open) {
     std::size_t line = line_of(open);
     std::size_t p = open + 2;
-    bool triple = p < src_.size() && src_[p] == '{';
-    if (triple) ++p;
     Strip strip;
     if (p < src_.size() && src_[p] == '~') {
       strip.open = true;
       ++p;
     }
+    bool triple = p < src_.size() && src_[p] == '{';
+    if (triple) ++p;
     // Long comments may contain "}}".
     if (!triple && src_.substr(p, 3) == "!--") {
       auto end = src_.find("--}}", p + 3);
@@ -198,15 +198,31 @@ class Parser {
       stack_.back().current->body.push_back(std::move(n));
       return close_at + (close_at == end_strip ? 5 : 4);
     }
-    std::string_view closer = triple ? "}}}" : "}}";
-    auto close = src_.find(closer, p);
-    if (close == std::string_view::npos) fail_at(line, "Unclosed tag");
-    std::size_t after = close + closer.size();
-    std::size_t inner_end = close;
-    if (inner_end > p && src_[inner_end - 1] == '~') {
-      strip.close = true;
-      --inner_end;
+    // `}}` / `~}}`, or for a triple-stash `}}}` / `}~}}`.
+    std::size_t close = std::string_view::npos;
+    std::size_t after = 0;
+    std::size_t inner_end = 0;
+    if (triple) {
+      auto plain = src_.find("}}}", p);
+      auto tilde = src_.find("}~}}", p);
+      close = std::min(plain, tilde);
+      if (close != std::string_view::npos) {
+        strip.close = close == tilde;
+        inner_end = close;
+        after = close + (strip.close ? 4 : 3);
+      }
+    } else {
+      close = src_.find("}}", p);
+      if (close != std::string_view::npos) {
+        after = close + 2;
+        inner_end = close;
+        if (inner_end > p && src_[inner_end - 1] == '~') {
+          strip.close = true;
+          --inner_end;
+        }
+      }
     }
+    if (close == std::string_view::npos) fail_at(line, "Unclosed tag");
     std::string_view inner = src_.substr(p, inner_end - p);
     try {
       if (triple) {

@@ -19,8 +19,9 @@ namespace {
 constexpr Sql kInsert{0,
                       "INSERT INTO email_templates (name, subject, text, html, created_at) "
                       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING"};
-constexpr Sql kUpdate{1, "UPDATE email_templates SET subject = ?2, text = ?3, html = ?4 "
-                         "WHERE name = ?1"};
+constexpr Sql kUpdate{1,
+                      "UPDATE email_templates SET subject = ?2, text = ?3, html = ?4 "
+                      "WHERE name = ?1"};
 constexpr Sql kDelete{2, "DELETE FROM email_templates WHERE name = ?1"};
 constexpr Sql kGet{3,
                    "SELECT name, subject, text, html, created_at FROM email_templates "
