@@ -32,7 +32,7 @@ void load_config_file(const std::string& path, ServeOptions& options);
 namespace mailtally::domain {
 class ControlPlane;
 class TemplateStore;
-}
+}  // namespace mailtally::domain
 namespace mailtally::sending {
 class Sender;
 }

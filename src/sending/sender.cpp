@@ -265,12 +265,12 @@ base::Expected<std::string, SendError> Sender::send(const SendRequest& r) {
   q.tags_from_header = r.tags.empty() && !p.header_tags.empty();
   if (r.rendering_failure) {
     q.finished = true;
-    store_.enqueue(q,
-                   {domain::NewEvent{"Rendering Failure",
-                                     rendering_failure_record(q.mail,
-                                                              r.rendering_failure->template_name,
-                                                              r.rendering_failure->error_message)}},
-                   now);
+    store_.enqueue(
+        q,
+        {domain::NewEvent{"Rendering Failure",
+                          rendering_failure_record(q.mail, r.rendering_failure->template_name,
+                                                   r.rendering_failure->error_message)}},
+        now);
     return id;
   }
   store_.enqueue(q, {domain::NewEvent{"Send", send_record(q.mail)}}, now);

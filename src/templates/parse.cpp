@@ -158,8 +158,16 @@ class Parser {
     throw ParseError{message + " (line " + std::to_string(line) + ")", line};
   }
 
-  std::size_t line_of(std::size_t pos) const {
-    return 1 + static_cast<std::size_t>(std::count(src_.begin(), src_.begin() + pos, '\n'));
+  // Line number of `pos`; positions only grow, so counting resumes where it stopped.
+  std::size_t line_of(std::size_t pos) {
+    if (pos < counted_pos_) {
+      counted_pos_ = 0;
+      counted_line_ = 1;
+    }
+    counted_line_ +=
+        static_cast<std::size_t>(std::count(src_.begin() + counted_pos_, src_.begin() + pos, '\n'));
+    counted_pos_ = pos;
+    return counted_line_;
   }
 
   void flush(std::string& pending) {
@@ -350,6 +358,7 @@ class Parser {
 
   std::string_view src_;
   std::vector<Frame> stack_;
+  std::size_t counted_pos_ = 0, counted_line_ = 1;
 };
 
 }  // namespace
