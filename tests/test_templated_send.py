@@ -306,3 +306,20 @@ def test_cli_send_templated_email(server, greeting):
                             "--destination", json.dumps({"ToAddresses": [SIM]}),
                             "--template", unique("none"), "--template-data", "{}")
     assert rc != 0 and "TemplateDoesNotExist" in err
+
+
+def test_templates_and_rendering_failures_survive_kill9(fresh_server):
+    ses = fresh_server.client("ses")
+    ses.create_template(Template={"TemplateName": "durable", "SubjectPart": "{{who}}"})
+    mid = ses.send_templated_email(Source=SOURCE,
+                                   Destination={"ToAddresses": ["someone@example.com"]},
+                                   Template="durable", TemplateData="{}")["MessageId"]
+    # Acknowledged means committed: kill -9 right after the answers.
+    fresh_server.kill9()
+    fresh_server.start()
+    ses = fresh_server.client("ses")
+    assert ses.get_template(TemplateName="durable")["Template"]["SubjectPart"] == "{{who}}"
+    assert types(fresh_server, mid) == ["Rendering Failure"]
+    time.sleep(0.5)  # a restarted delivery worker must not pick the message up
+    assert types(fresh_server, mid) == ["Rendering Failure"]
+    assert delivered(fresh_server, mid) is None
