@@ -12,6 +12,7 @@
 #include "services/operation_table.hpp"
 #include "storage/sqlite/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sqlite/template_store.hpp"
 #include "wire/model.hpp"
 
 namespace mailtally::app {
@@ -34,11 +35,12 @@ std::string operations_markdown() {
     const std::string db = std::string(dir) + "/ops.db";
     auto store = storage::SqliteStore::open(db);
     auto sending_store = storage::SqliteSendingStore::open(db);
+    auto template_store = storage::SqliteTemplateStore::open(db);
     base::SystemClock clock;
     domain::ControlPlane control(*store, clock);
     sending::Sender sender(*store, *sending_store, clock, domain::AccountSettings{});
     auto metric_store = metrics::SqliteMetricStore::open(std::string(dir) + "/metrics.db", clock);
-    register_operations(table, control, sender, *metric_store, clock);
+    register_operations(table, control, sender, *metric_store, clock, *template_store);
   }
   std::filesystem::remove_all(dir);
 

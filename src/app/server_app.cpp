@@ -24,8 +24,10 @@
 #include "services/local_api.hpp"
 #include "services/providers.hpp"
 #include "services/ses_send.hpp"
+#include "services/ses_templates.hpp"
 #include "storage/sqlite/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sqlite/template_store.hpp"
 
 namespace mailtally::app {
 namespace {
@@ -79,10 +81,11 @@ std::string prepare_data_dir(const std::string& data_dir) {
 
 void register_operations(services::OperationTable& table, domain::ControlPlane& control,
                          sending::Sender& sender, metrics::MetricStore& metric_store,
-                         const base::Clock& clock) {
+                         const base::Clock& clock, domain::TemplateStore& templates) {
   services::register_ses_v1(table, control);
   services::register_ses_v2(table, control);
   services::register_ses_send(table, sender);
+  services::register_ses_templates(table, templates, sender, clock);  // after register_ses_send
   services::register_cloudwatch(table, metric_store, clock);
 }
 
@@ -98,6 +101,7 @@ int serve(const ServeOptions& options) {
   const std::string db_path = prepare_data_dir(options.data_dir);
   auto store = storage::SqliteStore::open(db_path);
   auto sending_store = storage::SqliteSendingStore::open(db_path);
+  auto template_store = storage::SqliteTemplateStore::open(db_path);
   base::SystemClock clock;
 
   if (store->list_access_keys().empty()) {
@@ -134,7 +138,7 @@ int serve(const ServeOptions& options) {
   });
   metrics::Compactor compactor(*metric_store, clock);
   services::OperationTable operations;
-  register_operations(operations, control, sender, *metric_store, clock);
+  register_operations(operations, control, sender, *metric_store, clock, *template_store);
   services::Gateway gateway(credentials, clock, operations);
   services::install_validation_mappers(gateway);
 

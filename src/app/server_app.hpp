@@ -31,7 +31,8 @@ void load_config_file(const std::string& path, ServeOptions& options);
 
 namespace mailtally::domain {
 class ControlPlane;
-}
+class TemplateStore;
+}  // namespace mailtally::domain
 namespace mailtally::sending {
 class Sender;
 }
@@ -50,7 +51,7 @@ namespace mailtally::app {
 // Registers every implemented operation: the one list both `serve` and `operations` use.
 void register_operations(services::OperationTable& table, domain::ControlPlane& control,
                          sending::Sender& sender, metrics::MetricStore& metric_store,
-                         const base::Clock& clock);
+                         const base::Clock& clock, domain::TemplateStore& templates);
 
 // Blocks until a stop signal; returns the process exit code.
 int serve(const ServeOptions& options);

@@ -46,6 +46,7 @@ struct QueuedMessage {
   double created_at = 0;          // epoch seconds
   bool has_virus = false;         // EICAR found at intake: Reject, no delivery
   bool tags_from_header = false;  // the non-"ses:" tags came from X-SES-MESSAGE-TAGS
+  bool finished = false;  // stored finished, never queued for delivery (a Rendering Failure)
 };
 
 // A copy of a message put into the built-in mailbox for one recipient.
@@ -70,7 +71,8 @@ class SendingStore {
  public:
   virtual ~SendingStore() = default;
 
-  // Stores the message as queued and appends `events` (its Send event) in ONE transaction.
+  // Stores the message as queued (or finished, when `message.finished`) and appends `events`
+  // (its Send event) in ONE transaction.
   // Returns the message's queue id.
   virtual std::int64_t enqueue(const QueuedMessage& message, const std::vector<NewEvent>& events,
                                double now) = 0;

@@ -109,6 +109,18 @@ std::string reject_record(std::string_view mail) {
   return wrap("Reject", mail, "reject", json::object{{"reason", "Bad content"}});
 }
 
+std::string rendering_failure_record(std::string_view mail, std::string_view template_name,
+                                     std::string_view error_message) {
+  boost::system::error_code ec;
+  json::value m = json::parse(mail, ec);
+  if (!ec && m.is_object()) {
+    m.get_object().erase("headers");
+    m.get_object().erase("commonHeaders");
+  }
+  return wrap("Rendering Failure", ec ? mail : std::string_view(json::serialize(m)), "failure",
+              json::object{{"errorMessage", error_message}, {"templateName", template_name}});
+}
+
 std::string delivery_record(std::string_view mail, const DeliveryFacts& d) {
   json::object o;
   o["timestamp"] = iso_millis(d.timestamp);

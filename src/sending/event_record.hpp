@@ -46,6 +46,9 @@ std::string mail_json(const MailFacts& mail);
 
 std::string send_record(std::string_view mail);
 std::string reject_record(std::string_view mail);
+// Like SES's example, the failure record's `mail` has no headers or commonHeaders.
+std::string rendering_failure_record(std::string_view mail, std::string_view template_name,
+                                     std::string_view error_message);
 
 struct DeliveryFacts {
   double timestamp = 0;

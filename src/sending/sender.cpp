@@ -309,7 +309,15 @@ base::Expected<Sender::Accepted, SendError> Sender::accept(const SendRequest& r)
   q.has_virus = p.has_virus;
   q.tags_from_header = r.tags.empty() && !p.header_tags.empty();
   Accepted accepted;
-  accepted.events.push_back(domain::NewEvent{"Send", send_record(q.mail)});
+  if (r.rendering_failure) {
+    // Stored as finished: never delivered, one Rendering Failure event and no Send.
+    q.finished = true;
+    accepted.events.push_back(domain::NewEvent{
+        "Rendering Failure", rendering_failure_record(q.mail, r.rendering_failure->template_name,
+                                                      r.rendering_failure->error_message)});
+  } else {
+    accepted.events.push_back(domain::NewEvent{"Send", send_record(q.mail)});
+  }
   accepted.message = std::move(q);
   accepted.now = now;
   return accepted;

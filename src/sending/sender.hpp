@@ -45,6 +45,14 @@ struct SendRequest {
   std::vector<domain::MessageTag> tags;  // API tags
   std::string caller_identity;           // the access key's name
   std::string source_ip;
+  // Set by sending/templated_send.cpp when the template data cannot fill the template: the send
+  // is validated as usual, then stored finished (never delivered) with a Rendering Failure
+  // event instead of its Send event.
+  struct RenderingFailure {
+    std::string template_name;
+    std::string error_message;
+  };
+  std::optional<RenderingFailure> rendering_failure;
 };
 
 enum class SendErrorKind {

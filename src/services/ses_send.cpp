@@ -124,6 +124,9 @@ void run(sending::Sender& sender, const sending::SendRequest& r, Map map_error, 
 
 }  // namespace
 
+wire::ApiError send_error_v1(const sending::SendError& e) { return v1_error(e); }
+wire::ApiError send_error_v2(const sending::SendError& e) { return v2_error(e); }
+
 void register_ses_send(OperationTable& t, sending::Sender& sender) {
   const wire::Service& v1 = wire::ses_v1_model();
   const wire::Service& v2 = wire::ses_v2_model();

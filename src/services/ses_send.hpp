@@ -12,4 +12,8 @@ namespace mailtally::services {
 // `sender` must outlive the table. Handlers run on any HTTP worker thread.
 void register_ses_send(OperationTable& table, sending::Sender& sender);
 
+// Each API version's error for a failed send (also used by ses_templates_send.cpp).
+wire::ApiError send_error_v1(const sending::SendError& e);
+wire::ApiError send_error_v2(const sending::SendError& e);
+
 }  // namespace mailtally::services

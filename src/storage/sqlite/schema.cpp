@@ -95,6 +95,17 @@ CREATE TABLE event_cursors (
   PRIMARY KEY (configuration_set, destination)
 ) STRICT;
 )sql",
+    // 3: email templates (storage/sqlite/template_store.cpp), shared by SES v1 and v2. NULL
+    // parts were not given.
+    R"sql(
+CREATE TABLE email_templates (
+  name TEXT NOT NULL PRIMARY KEY,
+  subject TEXT,
+  text TEXT,
+  html TEXT,
+  created_at REAL NOT NULL
+) STRICT;
+)sql",
 };
 
 [[noreturn]] void refuse(const std::string& why) {

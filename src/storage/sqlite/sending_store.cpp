@@ -130,6 +130,7 @@ std::int64_t insert_message(Connection& conn, const domain::QueuedMessage& m,
       .bind(8, m.created_at)
       .run();
   std::int64_t id = sqlite3_last_insert_rowid(conn.handle());
+  if (m.finished) use(conn, sqlite::kFinishMessage).bind(1, id).bind(2, now).run();
   for (const auto& e : events) insert_event(conn, m.message_id, m.configuration_set, e, now);
   return id;
 }
