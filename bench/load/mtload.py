@@ -9,6 +9,10 @@ Subcommands:
   gen-send-v1 URL OUT [SET]             one pre-signed SES v1 SendEmail to the simulator
   gen-send-v2 URL OUT [SET]             one pre-signed SES v2 SendEmail (Simple) to the simulator
   check      FILE                       send the first request of FILE once, print the status
+  probe      URL N [SET]                N signed v2 sends one at a time while other load runs:
+                                        request latency, and send-to-event-log latency (until
+                                        the message's Send and Delivery events are readable at
+                                        /_mailtally/events); prints JSON
   startup    BIN RUNS [DIR]             start-to-/health times (fresh dirs, or DIR each time)
 
 Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Request files hold raw HTTP/1.1
@@ -157,6 +161,49 @@ def cmd_gen_send_v2(url, out, configuration_set=""):
                                     {"Content-Type": "application/json"})])
 
 
+def cmd_probe(url, n, configuration_set=""):
+    creds = credentials()
+    auth = SigV4Auth(creds, "ses", REGION)
+    request_ms, send_ms, delivery_ms = [], [], []
+    for i in range(int(n)):
+        doc = {"FromEmailAddress": SEND_FROM, "Destination": {"ToAddresses": [SEND_TO]},
+               "Content": {"Simple": {"Subject": {"Data": f"probe {i}"},
+                                      "Body": {"Text": {"Data": SEND_TEXT}}}}}
+        if configuration_set:
+            doc["ConfigurationSetName"] = configuration_set
+        raw = signed_raw(url, "POST", "/v2/email/outbound-emails", json.dumps(doc).encode(),
+                         {"Content-Type": "application/json"}, auth=auth)
+        t0 = time.perf_counter()
+        status, body = send_raw(url, raw)
+        t1 = time.perf_counter()
+        if status != 200:
+            sys.exit(f"probe: HTTP {status}: {body[:200]!r}")
+        message_id = json.loads(body)["MessageId"]
+        request_ms.append((t1 - t0) * 1e3)
+        seen_send = None
+        deadline = t1 + 30
+        while time.perf_counter() < deadline:
+            status, body = send_raw(url, f"GET /_mailtally/events?message_id={message_id} HTTP/1.1\r\n"
+                                         f"Host: {host_of(url)}\r\n\r\n".encode())
+            types = [e.get("eventType") for e in json.loads(body).get("events", [])]
+            now = time.perf_counter()
+            if "Send" in types and seen_send is None:
+                seen_send = now
+                send_ms.append((now - t0) * 1e3)
+            if "Delivery" in types:
+                delivery_ms.append((now - t0) * 1e3)
+                break
+            time.sleep(0.002)
+        else:
+            sys.exit(f"probe: no Delivery event for {message_id} within 30 s")
+    out = {}
+    for name, v in (("request", request_ms), ("send_event", send_ms), ("delivery_event", delivery_ms)):
+        out[name + "_p50_ms"] = round(statistics.median(v), 2)
+        out[name + "_p99_ms"] = round(pct(v, 99), 2)
+    out["samples"] = int(n)
+    print(json.dumps(out))
+
+
 def cmd_check(url, path):
     with open(path, "rb") as f:
         raw = f.read().split(b"\0")[0]
@@ -247,7 +294,7 @@ def cmd_startup(binary, runs, existing=None):
 def main():
     cmds = {"seed": cmd_seed, "gen-v1": cmd_gen_v1, "gen-v2": cmd_gen_v2,
             "gen-writes": cmd_gen_writes, "gen-send-v1": cmd_gen_send_v1,
-            "gen-send-v2": cmd_gen_send_v2, "check": cmd_check, "startup": cmd_startup}
+            "gen-send-v2": cmd_gen_send_v2, "probe": cmd_probe, "check": cmd_check, "startup": cmd_startup}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])
