@@ -34,7 +34,7 @@ struct SimpleBody {
 };
 
 struct SendRequest {
-  std::string operation;  // ses:operation value: SendEmail, SendRawEmail
+  std::string operation;  // ses:operation value: SendEmail, SendRawEmail, SendSmtpEmail
   std::size_t max_message_bytes = kMaxMessageBytesV1;
   std::optional<std::string> source;     // v1 Source / v2 FromEmailAddress
   std::vector<std::string> to, cc, bcc;  // Destination (raw: Destinations go in `to`)
@@ -45,6 +45,7 @@ struct SendRequest {
   std::vector<domain::MessageTag> tags;  // API tags
   std::string caller_identity;           // the access key's name
   std::string source_ip;
+  std::string source_tls_version;  // "TLSv1.3" when the caller used TLS (SMTP); else empty
 };
 
 enum class SendErrorKind {
