@@ -461,18 +461,23 @@ void Session::do_data(std::string_view args, Action& a) {
   reply(a.output, "354 End data with <CR><LF>.<CR><LF>");
   phase_ = Phase::Data;
   data_state_ = DataState::LineStart;
+  data_line_crlf_ = true;
+  data_last_cr_ = false;
   message_.clear();
   data_bytes_ = 0;
   oversize_ = false;
 }
 
-// The DATA decoder: a byte-level state machine over the buffer that removes the stuffed dot of
-// lines starting with "." and stops at CRLF "." CRLF. A CR is held back until the next byte
-// tells whether it starts a line end.
+// The DATA decoder: a byte-level state machine over the buffer. A "." at the start of a line
+// (after CRLF, or after a bare LF as some clients send, e.g. Python's smtplib with bytes) is a
+// stuffed dot and removed — except a "." alone on a line, which is kept. The data ends only at
+// CRLF "." CRLF: a "." line next to a bare LF is content, never the end (no SMTP smuggling).
 bool Session::data(Action& a) {
   const char* p = in_.data() + pos_;
   const char* end = in_.data() + in_.size();
   auto keep = [&](const char* from, std::size_t n) {
+    if (n == 0) return;
+    data_last_cr_ = from[n - 1] == '\r';
     data_bytes_ += n;
     if (oversize_) return;
     if (data_bytes_ > setup_.max_message_bytes) {
@@ -487,26 +492,20 @@ bool Session::data(Action& a) {
   while (p < end && !done) {
     switch (data_state_) {
       case DataState::Text: {
-        const void* cr = std::memchr(p, '\r', end - p);
-        const char* stop = cr ? static_cast<const char*>(cr) : end;
-        keep(p, stop - p);
-        p = stop;
-        if (cr) {
-          ++p;
-          data_state_ = DataState::Cr;
+        const void* nl = std::memchr(p, '\n', end - p);
+        if (!nl) {
+          keep(p, end - p);
+          p = end;
+          break;
         }
+        const char* stop = static_cast<const char*>(nl);
+        bool crlf = stop > p ? stop[-1] == '\r' : data_last_cr_;
+        keep(p, stop + 1 - p);
+        p = stop + 1;
+        data_line_crlf_ = crlf;
+        data_state_ = DataState::LineStart;
         break;
       }
-      case DataState::Cr:
-        if (*p == '\n') {
-          keep("\r\n", 2);
-          ++p;
-          data_state_ = DataState::LineStart;
-        } else {
-          keep("\r", 1);
-          data_state_ = DataState::Text;  // reprocess *p
-        }
-        break;
       case DataState::LineStart:
         if (*p == '.') {
           ++p;
@@ -519,6 +518,9 @@ bool Session::data(Action& a) {
         if (*p == '\r') {
           ++p;
           data_state_ = DataState::DotCr;
+        } else if (*p == '\n') {
+          keep(".", 1);  // "." alone before a bare LF: content
+          data_state_ = DataState::Text;
         } else {
           data_state_ = DataState::Text;  // the stuffed dot is dropped; reprocess *p
         }
@@ -526,9 +528,16 @@ bool Session::data(Action& a) {
       case DataState::DotCr:
         if (*p == '\n') {
           ++p;
-          done = true;
+          if (data_line_crlf_) {
+            done = true;
+          } else {
+            keep(".\r\n", 3);  // after a bare LF: content
+            data_line_crlf_ = true;
+            data_state_ = DataState::LineStart;
+          }
         } else {
-          data_state_ = DataState::Cr;  // "." then a CR that ends nothing: reprocess *p
+          keep("\r", 1);  // the stuffed dot is dropped; reprocess *p
+          data_state_ = DataState::Text;
         }
         break;
     }

@@ -14,9 +14,10 @@
 //
 // Policies (docs/smtp.md): AUTH is required before MAIL (530 5.7.0), AUTH needs TLS unless
 // `auth_without_tls`; a command line longer than the limit is answered 500 5.5.2 and skipped;
-// DATA ends only at CRLF "." CRLF (a bare-LF "." line is content, which keeps SMTP smuggling
-// out); a message over the size limit is read to its end and answered 552 5.3.4 (past twice the
-// limit the session answers at once and closes).
+// DATA ends only at CRLF "." CRLF (a "." line next to a bare LF is content, which keeps SMTP
+// smuggling out; stuffed dots are removed after CRLF and after bare LF); a message over the size
+// limit is read to its end and answered 552 5.3.4 (past twice the limit the session answers at once
+// and closes).
 #pragma once
 
 #include <cstddef>
@@ -94,7 +95,7 @@ class Session {
 
  private:
   enum class Phase { Command, AuthPlain, AuthLoginUser, AuthLoginPassword, Data, Waiting, Closed };
-  enum class DataState { Text, Cr, LineStart, Dot, DotCr };
+  enum class DataState { Text, LineStart, Dot, DotCr };
 
   bool take_line(std::string& line, std::string& out);
   void command(std::string_view line, Action& action);
@@ -131,6 +132,8 @@ class Session {
   Envelope envelope_;
 
   DataState data_state_ = DataState::LineStart;
+  bool data_line_crlf_ = true;  // the line just ended with CRLF (not a bare LF)
+  bool data_last_cr_ = false;   // the last byte kept was a CR
   std::string message_;
   std::size_t data_bytes_ = 0;  // unstuffed bytes seen, kept or not
   bool oversize_ = false;

@@ -238,7 +238,8 @@ TEST(SmtpSession, PipelinedTransactionWithDotStuffing) {
 
 TEST(SmtpSession, DataDecodingDoesNotDependOnReadBoundaries) {
   const std::string body =
-      "Subject: y\r\n\r\nline\r\n.\rnot end\r\n..\r\n...x\r\nbare\n.\nstill data\r\r\n.\r\n";
+      "Subject: y\r\n\r\nline\r\n.\rnot end\r\n..\r\n...x\r\nbare\n.\nstill data\r\r\n"
+      "lf\n..stuffed\nlf\n.\r\nnot the end\r\n.\r\n";
   Driver whole = authed();
   whole.send("MAIL FROM:<f@example.com>\r\nRCPT TO:<t@example.com>\r\nDATA\r\n" + body);
   Driver bytes = authed();
@@ -246,7 +247,8 @@ TEST(SmtpSession, DataDecodingDoesNotDependOnReadBoundaries) {
   ASSERT_EQ(whole.actions.back().kind, Action::Kind::Submit);
   ASSERT_EQ(bytes.actions.back().kind, Action::Kind::Submit);
   const std::string expected =
-      "Subject: y\r\n\r\nline\r\n\rnot end\r\n.\r\n..x\r\nbare\n.\nstill data\r\r\n";
+      "Subject: y\r\n\r\nline\r\n\rnot end\r\n.\r\n..x\r\nbare\n.\nstill data\r\r\n"
+      "lf\n.stuffed\nlf\n.\r\nnot the end\r\n";
   EXPECT_EQ(whole.actions.back().message, expected);
   EXPECT_EQ(bytes.actions.back().message, expected);
 }
