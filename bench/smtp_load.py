@@ -65,6 +65,12 @@ class Server:
                               self.dir + "/data"], capture_output=True, text=True, check=True)
         self.password = out.stdout.strip()
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process used so far."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def send_events(self) -> int:
         """Counts the Send events in the event log (pages of 1000)."""
         n, after = 0, 0
@@ -180,8 +186,12 @@ def main():
         if args.warmup > 0:
             asyncio.run(run(srv, args.sessions, args.warmup, args.mode, args.size))
         sends_before = srv.send_events()
+        cpu_before = srv.cpu_seconds()
+        client_before = time.process_time()
         lat, errors, elapsed = asyncio.run(run(srv, args.sessions, args.duration, args.mode,
                                                args.size))
+        server_cpu = srv.cpu_seconds() - cpu_before
+        client_cpu = time.process_time() - client_before
         load_after = os.getloadavg()
         time.sleep(0.5)
         sends = srv.send_events() - sends_before
@@ -190,12 +200,13 @@ def main():
         shutil.rmtree(os.path.dirname(binary), ignore_errors=True)
     lat.sort()
     ms = [v * 1000 for v in lat]
-    print(f"| sessions | mode | messages | msg/s | p50 ms | p90 ms | p99 ms | max ms | errors |"
-          f" Send events |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| sessions | mode | messages | msg/s | p50 ms | p90 ms | p99 ms | max ms | errors |"
+          " Send events | server CPU s | client CPU s |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| {args.sessions} | {args.mode} | {len(lat)} | {len(lat) / elapsed:.0f} | "
           f"{percentile(ms, 50):.2f} | {percentile(ms, 90):.2f} | {percentile(ms, 99):.2f} | "
-          f"{(ms[-1] if ms else float('nan')):.2f} | {len(errors)} | {sends} |")
+          f"{(ms[-1] if ms else float('nan')):.2f} | {len(errors)} | {sends} | "
+          f"{server_cpu:.1f} | {client_cpu:.1f} |")
     print(f"\nload average before {load_before[0]:.2f}, after {load_after[0]:.2f}; "
           f"duration {elapsed:.1f} s, body ~{args.size} bytes", file=sys.stderr)
     if errors:
