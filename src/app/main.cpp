@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <tuple>
 
 #include "app/credentials.hpp"
 #include "app/operations_doc.hpp"
@@ -82,16 +83,17 @@ int main(int argc, char** argv) {
         return 2;
       }
       auto& smtp = serve_options.smtp;
-      if (!smtp_listen.empty() &&
-          !(smtp.enabled = app::parse_listen(smtp_listen, smtp.host, smtp.port))) {
-        std::cerr << "mailtally: --smtp-listen must be HOST:PORT, got '" << smtp_listen << "'\n";
-        return 2;
-      }
-      if (!smtp_tls_listen.empty() &&
-          !(smtp.tls_enabled = app::parse_listen(smtp_tls_listen, smtp.tls_host, smtp.tls_port))) {
-        std::cerr << "mailtally: --smtp-tls-listen must be HOST:PORT, got '" << smtp_tls_listen
-                  << "'\n";
-        return 2;
+      // --smtp-listen / --smtp-tls-listen: HOST:PORT, each enables its port.
+      for (auto [flag, text, host, port, enabled] :
+           {std::tuple{"--smtp-listen", &smtp_listen, &smtp.host, &smtp.port, &smtp.enabled},
+            std::tuple{"--smtp-tls-listen", &smtp_tls_listen, &smtp.tls_host, &smtp.tls_port,
+                       &smtp.tls_enabled}}) {
+        if (text->empty()) continue;
+        if (!app::parse_listen(*text, *host, *port)) {
+          std::cerr << "mailtally: " << flag << " must be HOST:PORT, got '" << *text << "'\n";
+          return 2;
+        }
+        *enabled = true;
       }
       if (!region.empty()) serve_options.region = region;
       if (!smtp_cert.empty()) smtp.tls_cert_file = smtp_cert;
