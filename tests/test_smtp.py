@@ -694,3 +694,15 @@ def test_graceful_stop_says_421_to_idle_sessions(server_factory):
     s.proc.send_signal(signal.SIGTERM)
     assert c.reply() == (421, "421 4.3.2 Service shutting down, closing connection")
     assert s.proc.wait(timeout=15) == 0
+
+
+def test_bad_smtp_settings_are_refused(tmp_path):
+    out = run_bin("serve", "--data-dir", str(tmp_path / "d1"), "--smtp-listen", "no-port")
+    assert out.returncode == 2 and "--smtp-listen must be HOST:PORT" in out.stderr
+    cfg = write_config(tmp_path, 'smtp_listen = "127.0.0.1:0"\nsmtp_max_sessions = "many"\n')
+    out = run_bin("serve", "--data-dir", str(tmp_path / "d2"), "--config", cfg)
+    assert out.returncode == 1
+    assert "smtp_max_sessions must be a non-negative integer" in out.stderr
+    cfg = write_config(tmp_path, "smtp_listne = \"127.0.0.1:0\"\n")
+    out = run_bin("serve", "--data-dir", str(tmp_path / "d3"), "--config", cfg)
+    assert out.returncode == 1 and "unknown key 'smtp_listne'" in out.stderr
