@@ -706,3 +706,18 @@ def test_bad_smtp_settings_are_refused(tmp_path):
     cfg = write_config(tmp_path, "smtp_listne = \"127.0.0.1:0\"\n")
     out = run_bin("serve", "--data-dir", str(tmp_path / "d3"), "--config", cfg)
     assert out.returncode == 1 and "unknown key 'smtp_listne'" in out.stderr
+
+
+def test_sandbox_identity_check_applies_to_smtp(server_factory):
+    s = server_factory(extra_args=SMTP_ARGS + ("--sandbox",))
+    c = smtplib_client(s)
+    c.mail("unverified@example.com")
+    c.rcpt(SIM)
+    code, resp = c.data(message(sender="unverified@example.com").as_bytes())
+    assert code == 554
+    assert resp.startswith(b"5.7.1 Message rejected: Email address is not verified.")
+    assert events(s) == []
+    s.client("ses").verify_email_identity(EmailAddress="verified@example.com")
+    mid = data_reply_id(c, message(sender="verified@example.com"), "verified@example.com", [SIM])
+    c.quit()
+    assert [e["eventType"] for e in events(s, message_id=mid)][:1] == ["Send"]
