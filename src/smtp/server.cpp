@@ -60,9 +60,10 @@ struct Connection {
   tcp::socket socket;
   std::optional<ssl::stream<tcp::socket&>> tls;
   asio::steady_timer timer;
-  bool timed_out = false;       // the timer cancelled the pending operation
-  bool stop_requested = false;  // the server is stopping
-  bool idle_read = false;       // waiting for a command (stop may interrupt it)
+  bool timed_out = false;         // the timer cancelled the pending operation
+  std::uint64_t deadline_id = 0;  // which arm() the timer's pending wait belongs to
+  bool stop_requested = false;    // the server is stopping
+  bool idle_read = false;         // waiting for a command (stop may interrupt it)
   std::list<std::shared_ptr<Connection>>::iterator self;
 };
 
@@ -106,15 +107,23 @@ struct Server::Impl {
 
   // ---- I/O with a deadline ---------------------------------------------------------------
 
+  // A wait that expired just as its operation completed may still run after the next arm():
+  // the id makes it a no-op then, so it never cancels the next operation.
   void arm(const std::shared_ptr<Connection>& c, Clock::time_point deadline) {
     c->timed_out = false;
     c->timer.expires_at(deadline);
-    c->timer.async_wait([c](error_code ec) {
-      if (ec) return;
+    std::uint64_t id = ++c->deadline_id;
+    c->timer.async_wait([c, id](error_code ec) {
+      if (ec || id != c->deadline_id) return;
       c->timed_out = true;
       error_code ignored;
       c->socket.cancel(ignored);
     });
+  }
+
+  static void disarm(const std::shared_ptr<Connection>& c) {
+    ++c->deadline_id;
+    c->timer.cancel();
   }
 
   asio::awaitable<error_code> write(std::shared_ptr<Connection> c, const std::string& data) {
@@ -126,7 +135,7 @@ struct Server::Impl {
       std::tie(ec, std::ignore) =
           co_await asio::async_write(c->socket, asio::buffer(data), kNoThrow);
     }
-    c->timer.cancel();
+    disarm(c);
     co_return ec;
   }
 
@@ -141,7 +150,7 @@ struct Server::Impl {
     } else {
       std::tie(ec, n) = co_await c->socket.async_read_some(buf, kNoThrow);
     }
-    c->timer.cancel();
+    disarm(c);
     co_return std::pair{ec, n};
   }
 
@@ -149,7 +158,7 @@ struct Server::Impl {
     c->tls.emplace(c->socket, *tls_context);
     arm(c, Clock::now() + opt.command_timeout);
     auto [ec] = co_await c->tls->async_handshake(ssl::stream_base::server, kNoThrow);
-    c->timer.cancel();
+    disarm(c);
     co_return !ec;
   }
 
@@ -157,7 +166,7 @@ struct Server::Impl {
     if (c->tls) {
       arm(c, Clock::now() + std::chrono::seconds(1));
       co_await c->tls->async_shutdown(kNoThrow);
-      c->timer.cancel();
+      disarm(c);
     }
     error_code ignored;
     c->socket.shutdown(tcp::socket::shutdown_both, ignored);
@@ -185,7 +194,7 @@ struct Server::Impl {
       std::fprintf(stderr, "mailtally: smtp session %s: %s\n", peer.c_str(), e.what());
     }
     error_code ignored;
-    c->timer.cancel();
+    disarm(c);
     c->socket.close(ignored);
     std::lock_guard lock(mu);
     connections.erase(c->self);
