@@ -49,8 +49,10 @@ std::string reply_for(const sending::SendError& error) {
       return one_line("554 5.7.0 Sending paused for this configuration set: " + error.message);
     case K::AccountSendingPaused:
       return one_line("554 5.7.0 Sending paused for this account: " + error.message);
+    default:
+      // The message could not be stored (a storage failure): temporary, the client retries.
+      return one_line("451 4.3.0 Local error, try again later: " + error.message);
   }
-  return one_line("554 5.0.0 Transaction failed: " + error.message);
 }
 
 std::string submit_message(sending::Sender& sender, const Envelope& envelope, std::string message,
