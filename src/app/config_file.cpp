@@ -1,11 +1,68 @@
 // TOML configuration file reading (toml++ kept to this one translation unit).
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "app/server_app.hpp"
 
 namespace mailtally::app {
+namespace {
+
+// The smtp_* keys (docs/smtp.md). False when `key` is not one of them.
+bool load_smtp_key(const std::string& key, const toml::node& value, const std::string& path,
+                   smtp::Options& o) {
+  auto bad = [&](const char* what) {
+    return std::runtime_error("config file " + path + ": " + key + " must be " + what);
+  };
+  auto text = [&] {
+    auto s = value.value<std::string>();
+    if (!s) throw bad("a string");
+    return *s;
+  };
+  auto count = [&] {
+    auto n = value.value<std::int64_t>();
+    if (!n || *n < 0) throw bad("a non-negative integer");
+    return *n;
+  };
+  auto seconds = [&] {
+    auto n = value.value<double>();
+    if (!n || *n < 0) throw bad("a non-negative number of seconds");
+    return std::chrono::milliseconds(static_cast<std::int64_t>(*n * 1000));
+  };
+  if (key == "smtp_listen" || key == "smtp_tls_listen") {
+    bool tls = key == "smtp_tls_listen";
+    if (!parse_listen(text(), tls ? o.tls_host : o.host, tls ? o.tls_port : o.port)) {
+      throw bad("\"HOST:PORT\"");
+    }
+    (tls ? o.tls_enabled : o.enabled) = true;
+  } else if (key == "smtp_tls_cert") {
+    o.tls_cert_file = text();
+  } else if (key == "smtp_tls_key") {
+    o.tls_key_file = text();
+  } else if (key == "smtp_hostname") {
+    o.hostname = text();
+  } else if (key == "smtp_max_sessions") {
+    o.max_sessions = static_cast<std::size_t>(count());
+  } else if (key == "smtp_max_auth_failures") {
+    o.max_auth_failures = static_cast<unsigned>(count());
+  } else if (key == "smtp_idle_timeout_seconds") {
+    o.idle_timeout = seconds();
+  } else if (key == "smtp_command_timeout_seconds") {
+    o.command_timeout = seconds();
+  } else if (key == "smtp_allow_plain_auth_on_loopback") {
+    auto b = value.value<bool>();
+    if (!b) throw bad("true or false");
+    o.allow_plain_auth_on_loopback = *b;
+  } else if (key == "smtp_threads") {
+    o.submit_threads = static_cast<unsigned>(std::max<std::int64_t>(1, count()));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 void load_config_file(const std::string& path, ServeOptions& options) {
   toml::table t;
@@ -37,7 +94,9 @@ void load_config_file(const std::string& path, ServeOptions& options) {
     } else if (k == "max_body_bytes") {
       options.max_body_bytes =
           static_cast<std::size_t>(value.value<std::int64_t>().value_or(48 << 20));
-    } else {
+    } else if (k == "region") {
+      options.region = value.value<std::string>().value_or(options.region);
+    } else if (!load_smtp_key(k, value, path, options.smtp)) {
       throw std::runtime_error("config file " + path + ": unknown key '" + k + "'");
     }
   }

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <tuple>
 
 #include "app/credentials.hpp"
 #include "app/operations_doc.hpp"
 #include "app/server_app.hpp"
+#include "smtp/password.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace {
@@ -36,6 +38,17 @@ int main(int argc, char** argv) {
   serve->add_option("--threads", serve_options.threads, "Worker threads (default: all cores)");
   serve->add_flag("--sandbox", serve_options.sandbox,
                   "Sending requires verified identities, as in the SES sandbox");
+  // SMTP (docs/smtp.md). Flags win over the config file, so they are applied after it.
+  std::string region, smtp_listen, smtp_tls_listen, smtp_cert, smtp_key, smtp_hostname;
+  bool smtp_plain_loopback = false;
+  serve->add_option("--region", region, "The server's region (default us-east-1)");
+  serve->add_option("--smtp-listen", smtp_listen, "HOST:PORT of the SMTP port (STARTTLS)");
+  serve->add_option("--smtp-tls-listen", smtp_tls_listen, "HOST:PORT of the implicit-TLS port");
+  serve->add_option("--smtp-tls-cert", smtp_cert, "PEM certificate (chain) for SMTP TLS");
+  serve->add_option("--smtp-tls-key", smtp_key, "PEM private key for SMTP TLS");
+  serve->add_option("--smtp-hostname", smtp_hostname, "Name in the SMTP greeting");
+  serve->add_flag("--smtp-allow-plain-auth-on-loopback", smtp_plain_loopback,
+                  "Allow SMTP AUTH without TLS from loopback clients");
 
   std::string keys_dir, key_name = "cli", key_id;
   auto* keys = cli.add_subcommand("keys", "Manage access keys of a data dir");
@@ -48,6 +61,11 @@ int main(int argc, char** argv) {
   auto* keys_delete = keys->add_subcommand("delete", "Delete an access key");
   keys_delete->add_option("access_key_id", key_id, "Access key id")->required();
   keys_delete->add_option("--data-dir", keys_dir, "Data dir")->required();
+  std::string smtp_region = "us-east-1";
+  auto* keys_smtp = keys->add_subcommand("smtp-password", "Print a key's SES SMTP password");
+  keys_smtp->add_option("access_key_id", key_id, "Access key id (the SMTP user name)")->required();
+  keys_smtp->add_option("--data-dir", keys_dir, "Data dir")->required();
+  keys_smtp->add_option("--region", smtp_region, "Region the password is for (default us-east-1)");
 
   cli.add_subcommand("operations", "Print every API operation and whether it is implemented");
 
@@ -64,6 +82,24 @@ int main(int argc, char** argv) {
         std::cerr << "mailtally: --listen must be HOST:PORT, got '" << listen << "'\n";
         return 2;
       }
+      auto& smtp = serve_options.smtp;
+      // --smtp-listen / --smtp-tls-listen: HOST:PORT, each enables its port.
+      for (auto [flag, text, host, port, enabled] :
+           {std::tuple{"--smtp-listen", &smtp_listen, &smtp.host, &smtp.port, &smtp.enabled},
+            std::tuple{"--smtp-tls-listen", &smtp_tls_listen, &smtp.tls_host, &smtp.tls_port,
+                       &smtp.tls_enabled}}) {
+        if (text->empty()) continue;
+        if (!app::parse_listen(*text, *host, *port)) {
+          std::cerr << "mailtally: " << flag << " must be HOST:PORT, got '" << *text << "'\n";
+          return 2;
+        }
+        *enabled = true;
+      }
+      if (!region.empty()) serve_options.region = region;
+      if (!smtp_cert.empty()) smtp.tls_cert_file = smtp_cert;
+      if (!smtp_key.empty()) smtp.tls_key_file = smtp_key;
+      if (!smtp_hostname.empty()) smtp.hostname = smtp_hostname;
+      if (smtp_plain_loopback) smtp.allow_plain_auth_on_loopback = true;
       if (serve_options.data_dir.empty()) {
         std::cerr << "mailtally: --data-dir (or data_dir in the config file) is required\n";
         return 2;
@@ -91,6 +127,16 @@ int main(int argc, char** argv) {
         std::cerr << "mailtally: no access key " << key_id << "\n";
         return 1;
       }
+      return 0;
+    }
+    if (keys_smtp->parsed()) {
+      auto store = open_store(keys_dir);
+      auto key = store->get_access_key(key_id);
+      if (!key) {
+        std::cerr << "mailtally: no access key " << key_id << "\n";
+        return 1;
+      }
+      std::printf("%s\n", smtp::smtp_password(key->secret_access_key, smtp_region).c_str());
       return 0;
     }
     if (cli.got_subcommand("operations")) {

@@ -25,6 +25,7 @@
 #include "services/providers.hpp"
 #include "services/ses_send.hpp"
 #include "services/ses_templates.hpp"
+#include "smtp/server.hpp"
 #include "storage/sqlite/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 #include "storage/sqlite/template_store.hpp"
@@ -159,9 +160,26 @@ int serve(const ServeOptions& options) {
     if (services::Gateway::is_api_request(req)) return gateway.handle(req);
     return text_response(404, R"({"message":"not found"})");
   });
+  std::optional<smtp::Server> smtp_server;
+  if (options.smtp.enabled || options.smtp.tls_enabled) {
+    smtp::Options smtp_options = options.smtp;
+    smtp_options.region = options.region;
+    smtp_server.emplace(smtp_options, options.data_dir, credentials, sender);
+  }
   compactor.start();
   dispatcher.start();
   delivery.start();
+  if (smtp_server) {
+    smtp_server->start();
+    if (options.smtp.enabled) {
+      std::printf("mailtally SMTP listening on smtp://%s:%u (STARTTLS)\n",
+                  options.smtp.host.c_str(), static_cast<unsigned>(smtp_server->port()));
+    }
+    if (options.smtp.tls_enabled) {
+      std::printf("mailtally SMTP listening on smtps://%s:%u (implicit TLS)\n",
+                  options.smtp.tls_host.c_str(), static_cast<unsigned>(smtp_server->tls_port()));
+    }
+  }
   server.start();
   std::printf("mailtally %s listening on http://%s:%u (data dir %s)\n", MAILTALLY_VERSION,
               options.host.c_str(), static_cast<unsigned>(server.port()), options.data_dir.c_str());
@@ -170,6 +188,7 @@ int serve(const ServeOptions& options) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "mailtally: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (smtp_server) smtp_server->stop(std::chrono::seconds(10));
   server.stop(std::chrono::seconds(10));
   delivery.stop();
   dispatcher.stop();

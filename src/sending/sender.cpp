@@ -287,7 +287,8 @@ base::Expected<Sender::Accepted, SendError> Sender::accept(const SendRequest& r)
     }
   }
 
-  AutoTagFacts facts{set_name, from_domain, r.caller_identity, r.source_ip, r.operation};
+  AutoTagFacts facts{set_name,    from_domain, r.caller_identity,
+                     r.source_ip, r.operation, r.source_tls_version};
   MailFacts mail;
   mail.timestamp = now;
   mail.source = p.source;

@@ -34,7 +34,7 @@ struct SimpleBody {
 };
 
 struct SendRequest {
-  std::string operation;  // ses:operation value: SendEmail, SendRawEmail
+  std::string operation;  // ses:operation value: SendEmail, SendRawEmail, SendSmtpEmail
   std::size_t max_message_bytes = kMaxMessageBytesV1;
   std::optional<std::string> source;     // v1 Source / v2 FromEmailAddress
   std::vector<std::string> to, cc, bcc;  // Destination (raw: Destinations go in `to`)
@@ -53,6 +53,7 @@ struct SendRequest {
     std::string error_message;
   };
   std::optional<RenderingFailure> rendering_failure;
+  std::string source_tls_version;  // "TLSv1.3" when the caller used TLS (SMTP); else empty
 };
 
 enum class SendErrorKind {

@@ -67,7 +67,7 @@ TEST(Tags, CharacterRules) {
 }
 
 TEST(Tags, ApiTagsWinAndAreNeverMerged) {
-  AutoTagFacts f{"Set1", "example.com", "ses_user", "192.0.2.0", "SendRawEmail"};
+  AutoTagFacts f{"Set1", "example.com", "ses_user", "192.0.2.0", "SendRawEmail", ""};
   std::vector<domain::MessageTag> api{{"a", "1", false}};
   auto header = parse_message_tags_header("b=2, a=9");
   auto both = final_tags(f, api, header);
@@ -90,7 +90,7 @@ TEST(Tags, ApiTagsWinAndAreNeverMerged) {
     EXPECT_TRUE(has(*v, "ses:source-ip", "192.0.2.0"));
     EXPECT_TRUE(has(*v, "ses:operation", "SendRawEmail"));
   }
-  AutoTagFacts no_set{"", "example.com", "k", "ip", "SendEmail"};
+  AutoTagFacts no_set{"", "example.com", "k", "ip", "SendEmail", ""};
   for (const auto& t : final_tags(no_set, {}, {})) EXPECT_NE(t.name, "ses:configuration-set");
 }
 

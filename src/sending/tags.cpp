@@ -42,6 +42,9 @@ std::vector<domain::MessageTag> final_tags(const AutoTagFacts& f,
   std::vector<domain::MessageTag> out;
   if (!f.configuration_set.empty()) out.push_back({"ses:configuration-set", f.configuration_set});
   out.push_back({"ses:source-ip", f.source_ip});
+  if (!f.source_tls_version.empty()) {
+    out.push_back({"ses:source-tls-version", f.source_tls_version});
+  }
   out.push_back({"ses:from-domain", f.from_domain});
   out.push_back({"ses:caller-identity", f.caller_identity});
   out.push_back({"ses:operation", f.operation});

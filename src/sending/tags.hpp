@@ -28,7 +28,8 @@ struct AutoTagFacts {
   std::string from_domain;
   std::string caller_identity;
   std::string source_ip;
-  std::string operation;  // SendEmail, SendRawEmail, ...
+  std::string operation;           // SendEmail, SendRawEmail, ...
+  std::string source_tls_version;  // empty: no ses:source-tls-version tag
 };
 
 // The message's final tags: the auto-tags (ses:...) first, then the API tags when the call gave
