@@ -1,5 +1,5 @@
 // The SQLite adapter of domain::SendingStore (queue, event log, mailbox, event cursors) over the
-// same database file as SqliteStore (schema migration 2).
+// same database file as SqliteStore (schema migrations 2 and 3: relay deferrals).
 //
 // Threading: every method may be called from any number of threads. Reads borrow a pooled
 // connection; writes also take this store's write mutex and run in one BEGIN IMMEDIATE
@@ -8,6 +8,7 @@
 // std::runtime_error (sqlite::SqliteError).
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,8 +38,9 @@ class SqliteSendingStore final : public domain::SendingStore {
 
   std::int64_t enqueue(const domain::QueuedMessage& message,
                        const std::vector<domain::NewEvent>& events, double now) override;
-  std::vector<domain::QueuedMessage> queued(std::int64_t after_id, std::size_t limit,
-                                            std::size_t shard, std::size_t shards) override;
+  std::vector<domain::QueuedMessage> queued(
+      std::int64_t after_id, std::size_t limit, std::size_t shard, std::size_t shards,
+      double due_by = std::numeric_limits<double>::infinity()) override;
   std::size_t complete(const std::vector<Completion>& completions, double now) override;
 
   std::vector<domain::LoggedEvent> events(const domain::EventFilter& filter) override;
