@@ -46,7 +46,8 @@ TEST(SendingStore, EnqueueCompleteAndRead) {
   EXPECT_EQ(q[0].raw.size(), 9u);
   EXPECT_EQ(s->queued(0, 10, 1, 2).size() + s->queued(0, 10, 0, 2).size(), 2u);
 
-  domain::SendingStore::Completion c{id1, "m1", "Set1", {{"Delivery", "{}"}}, {"a@example.com"}, {}, {}};
+  domain::SendingStore::Completion c{id1, "m1", "Set1", {{"Delivery", "{}"}}, {"a@example.com"},
+                                     {},  {}};
   EXPECT_EQ(s->complete({c, c}, 12), 1u);  // the second copy is skipped
   EXPECT_EQ(s->queued(0, 10, 0, 1).size(), 1u);
 
