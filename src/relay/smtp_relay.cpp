@@ -26,9 +26,12 @@ struct CommunicationFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// An SMTP answer that ends the transaction for every recipient still open.
+// An SMTP answer that ends the transaction for every recipient still open. `always_transient`:
+// a problem of this relay's configuration (refused credentials), never the recipients' fault,
+// so it is retried even when the reply is 5xx.
 struct TransactionFailure {
   SmtpReply reply;
+  bool always_transient = false;
 };
 
 class Session {
@@ -324,13 +327,17 @@ SendResult SmtpRelay::send(const Envelope& env) {
       if (!has_extension(ehlo, "AUTH", &mechanisms)) {
         throw CommunicationFailure("credentials are configured but the server offers no AUTH");
       }
+      auto auth_step = [&](const std::string& line, int klass) {
+        SmtpReply r = s.command(line);
+        if (r.klass() != klass) throw TransactionFailure{r, true};
+      };
       if (lists_mechanism(mechanisms, "PLAIN")) {
         std::string token = std::string(1, '\0') + config_.user + '\0' + config_.password;
-        expect(s.command("AUTH PLAIN " + base::base64_encode(token)), 2);
+        auth_step("AUTH PLAIN " + base::base64_encode(token), 2);
       } else if (lists_mechanism(mechanisms, "LOGIN")) {
-        expect(s.command("AUTH LOGIN"), 3);
-        expect(s.command(base::base64_encode(config_.user)), 3);
-        expect(s.command(base::base64_encode(config_.password)), 2);
+        auth_step("AUTH LOGIN", 3);
+        auth_step(base::base64_encode(config_.user), 3);
+        auth_step(base::base64_encode(config_.password), 2);
       } else {
         throw CommunicationFailure("the server offers neither AUTH PLAIN nor AUTH LOGIN");
       }
@@ -357,7 +364,9 @@ SendResult SmtpRelay::send(const Envelope& env) {
       // The message is delivered; a server that hangs up on QUIT changes nothing.
     }
   } catch (const TransactionFailure& f) {
-    settle_open(from_reply(f.reply));
+    RecipientResult r = from_reply(f.reply);
+    if (f.always_transient) r.outcome = Outcome::Transient;
+    settle_open(r);
   } catch (const CommunicationFailure& f) {
     RecipientResult r;
     r.outcome = Outcome::Transient;
