@@ -6,6 +6,7 @@ part (see smtp_sink.py). Events are read from GET /_mailtally/events.
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 import time
 
@@ -239,3 +240,31 @@ def test_bad_relay_url_refuses_to_start(tmp_path):
                         "--relay", "http://example.com:25")
     assert r.returncode != 0
     assert "--relay" in r.stderr and "smtp://" in r.stderr
+
+
+def test_relay_events_reach_cloudwatch_with_the_outgoing_ip_dimension(server_factory, sink):
+    srv = relay_server(server_factory, f"smtp://{sink.url_hostport}", "--relay-retry-initial", "30")
+    v2, cw = srv.client("sesv2"), srv.client("cloudwatch")
+    name = helpers.unique("relaycw")
+    v2.create_configuration_set(ConfigurationSetName=name)
+    v2.create_configuration_set_event_destination(
+        ConfigurationSetName=name, EventDestinationName="cw",
+        EventDestination=helpers.v2_cw_destination(
+            dims=[{"DimensionName": "ses:outgoing-ip", "DimensionValueSource": "MESSAGE_TAG",
+                   "DefaultDimensionValue": "none"}],
+            types=("DELIVERY", "BOUNCE", "DELIVERY_DELAY")))
+    send(srv, ["a@example.com", "refuse-cw@example.com", "defer-cw@example.com"],
+         ConfigurationSetName=name)
+
+    def total(metric, value):
+        end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+        out = cw.get_metric_statistics(
+            Namespace="AWS/SES", MetricName=metric, StartTime=end - datetime.timedelta(hours=1),
+            EndTime=end, Period=3600, Statistics=["Sum"],
+            Dimensions=[{"Name": "ses:outgoing-ip", "Value": value}])
+        return sum(p["Sum"] for p in out["Datapoints"])
+
+    helpers.wait_until(lambda: total("Delivery", "127.0.0.1") == 1, 15, what="Delivery metric")
+    # Bounce and DeliveryDelay records carry no ses:outgoing-ip: the default value applies.
+    helpers.wait_until(lambda: total("Bounce", "none") == 1, 15, what="Bounce metric")
+    helpers.wait_until(lambda: total("DeliveryDelay", "none") == 1, 15, what="delay metric")
