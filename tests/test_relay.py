@@ -268,3 +268,17 @@ def test_relay_events_reach_cloudwatch_with_the_outgoing_ip_dimension(server_fac
     # Bounce and DeliveryDelay records carry no ses:outgoing-ip: the default value applies.
     helpers.wait_until(lambda: total("Bounce", "none") == 1, 15, what="Bounce metric")
     helpers.wait_until(lambda: total("DeliveryDelay", "none") == 1, 15, what="delay metric")
+
+
+def test_tls_policy_require_never_sends_in_plain_text(server_factory, sink):
+    srv = relay_server(server_factory, f"smtp://{sink.url_hostport}", "--relay-retry-initial", "30")
+    v2 = srv.client("sesv2")
+    name = helpers.unique("tlsreq")
+    v2.create_configuration_set(ConfigurationSetName=name,
+                                DeliveryOptions={"TlsPolicy": "REQUIRE"})
+    strict = send(srv, ["strict@example.com"], ConfigurationSetName=name)
+    relaxed = send(srv, ["relaxed@example.com"])
+    dd = wait_events(srv, strict, "DeliveryDelay")[0]["deliveryDelay"]
+    assert "TlsPolicy is REQUIRE" in dd["delayedRecipients"][0]["diagnosticCode"]
+    wait_events(srv, relaxed, "Delivery")
+    assert [m.rcpt_tos for m in sink.messages] == [["relaxed@example.com"]]

@@ -319,8 +319,11 @@ SendResult SmtpRelay::send(const Envelope& env) {
       s.start_tls(config_.host);
       result.tls_version = s.tls_version();
       ehlo = expect(s.command("EHLO " + options_.helo_name), 2);
-    } else if (config_.require_starttls) {
-      throw CommunicationFailure("the server does not offer STARTTLS (starttls=required)");
+    } else if (config_.require_starttls || env.require_tls) {
+      throw CommunicationFailure(config_.require_starttls
+                                     ? "the server does not offer STARTTLS (starttls=required)"
+                                     : "the server does not offer STARTTLS and the configuration "
+                                       "set's TlsPolicy is REQUIRE");
     }
     if (!config_.user.empty()) {
       std::string mechanisms;

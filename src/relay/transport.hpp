@@ -12,6 +12,7 @@ struct Envelope {
   std::string mail_from;                // bare address; may be empty (null reverse path)
   std::vector<std::string> recipients;  // bare addresses
   std::string_view data;                // the message (header + body), any line endings
+  bool require_tls = false;             // never send in plain text (TlsPolicy REQUIRE)
 };
 
 enum class Outcome {

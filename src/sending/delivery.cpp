@@ -144,13 +144,14 @@ DeliveryContext DeliveryWorker::context_for(const domain::QueuedMessage& m) {
   DeliveryContext ctx;
   ctx.reporting_mta = options_.reporting_mta;
   ctx.relay = options_.relay != nullptr;
-  if (options_.suppression) {
-    std::optional<std::vector<std::string>> set_reasons;
-    if (options_.config && !m.configuration_set.empty()) {
-      if (auto rec = options_.config->get_configuration_set(m.configuration_set)) {
-        set_reasons = rec->set.suppressed_reasons;
-      }
+  std::optional<std::vector<std::string>> set_reasons;
+  if (options_.config && !m.configuration_set.empty() && (options_.suppression || ctx.relay)) {
+    if (auto rec = options_.config->get_configuration_set(m.configuration_set)) {
+      set_reasons = rec->set.suppressed_reasons;
+      ctx.require_tls = rec->set.tls_policy == domain::TlsPolicy::Require;
     }
+  }
+  if (options_.suppression) {
     ctx.suppressed_reasons =
         set_reasons ? *set_reasons : options_.suppression->account_suppressed_reasons();
     if (!ctx.suppressed_reasons.empty()) {
@@ -172,7 +173,7 @@ std::size_t DeliveryWorker::run_once(std::size_t shard, std::size_t shards) {
   std::vector<domain::SendingStore::Completion> plans;
   plans.reserve(batch.size());
   std::size_t n = 0;
-  std::optional<relay::RecipientResult> unreachable;  // the batch's first communication failure
+  std::optional<relay::RecipientResult> unreachable;  // the batch's first failed connect
   for (const auto& m : batch) {
     DeliveryContext ctx = context_for(m);
     DeliveryPlan plan = plan_delivery(m, now, ctx);
@@ -184,10 +185,11 @@ std::size_t DeliveryWorker::run_once(std::size_t shard, std::size_t shards) {
     if (unreachable) {
       sent.recipients.assign(plan.relay_recipients.size(), *unreachable);
     } else {
-      relay::Envelope env{envelope_sender(m.mail), plan.relay_recipients, m.raw};
+      relay::Envelope env{envelope_sender(m.mail), plan.relay_recipients, m.raw, ctx.require_tls};
       sent = options_.relay->send(env);
+      // Could not even connect: the relay is down for the rest of this batch too.
       for (const auto& r : sent.recipients) {
-        if (r.communication) unreachable = r;
+        if (r.communication && sent.local_ip.empty()) unreachable = r;
       }
     }
     RelayAttempt attempt{m, plan.relay_recipients, ctx.suppressed_reasons, options_.reporting_mta,

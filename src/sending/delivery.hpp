@@ -38,7 +38,8 @@ struct DeliveryContext {
   // The reason `address` is on the account suppression list, nullopt when it is not (or no
   // list is configured: an empty function).
   std::function<std::optional<std::string>(const std::string& address)> listed;
-  bool relay = false;  // non-simulator recipients go to the relay instead of the mailbox
+  bool relay = false;        // non-simulator recipients go to the relay instead of the mailbox
+  bool require_tls = false;  // the configuration set's TlsPolicy is REQUIRE
 };
 struct DeliveryPlan {
   domain::SendingStore::Completion completion;
@@ -77,7 +78,7 @@ class DeliveryWorker {
   void stop();
   // Processes one batch of shard `shard` on the calling thread; returns messages applied.
   // Messages with relay recipients are sent (outside any transaction) and committed one by
-  // one; once a relay send of the batch fails to reach the server, the batch's other relay
+  // one; once a relay send of the batch cannot connect to the server, the batch's other relay
   // messages are deferred with the same failure instead of waiting on the timeouts again.
   // For tests and for draining without threads.
   std::size_t run_once(std::size_t shard = 0, std::size_t shards = 1);
