@@ -282,3 +282,22 @@ def test_tls_policy_require_never_sends_in_plain_text(server_factory, sink):
     assert "TlsPolicy is REQUIRE" in dd["delayedRecipients"][0]["diagnosticCode"]
     wait_events(srv, relaxed, "Delivery")
     assert [m.rcpt_tos for m in sink.messages] == [["relaxed@example.com"]]
+
+
+def test_silent_server_times_out_and_defers(server_factory):
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections (the kernel does) but never says a word
+    try:
+        port = listener.getsockname()[1]
+        srv = relay_server(server_factory, f"smtp://127.0.0.1:{port}", "--relay-timeout", "0.5",
+                           "--relay-retry-initial", "30")
+        started = time.monotonic()
+        mid = send(srv, ["silent@example.com"])
+        dd = wait_events(srv, mid, "DeliveryDelay")[0]["deliveryDelay"]
+        assert time.monotonic() - started < 10
+        assert dd["delayType"] == "TransientCommunicationFailure"
+        assert "timed out reading a reply" in dd["delayedRecipients"][0]["diagnosticCode"]
+    finally:
+        listener.close()

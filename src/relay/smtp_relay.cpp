@@ -8,6 +8,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
+#include <functional>
 #include <stdexcept>
 
 #include "base/crypto.hpp"
@@ -44,13 +45,16 @@ class Session {
   void connect(const std::string& host, std::uint16_t port) {
     tcp::resolver resolver(io_);
     tcp::resolver::results_type endpoints;
-    run("resolving " + host, [&](auto done) {
-      resolver.async_resolve(host, std::to_string(port),
-                             [&, done](boost::system::error_code ec, auto results) {
-                               endpoints = std::move(results);
-                               done(ec);
-                             });
-    });
+    run(
+        "resolving " + host,
+        [&](auto done) {
+          resolver.async_resolve(host, std::to_string(port),
+                                 [&, done](boost::system::error_code ec, auto results) {
+                                   endpoints = std::move(results);
+                                   done(ec);
+                                 });
+        },
+        [&] { resolver.cancel(); });
     run("connecting to " + host + ":" + std::to_string(port), [&](auto done) {
       asio::async_connect(socket_, endpoints,
                           [done](boost::system::error_code ec, const tcp::endpoint&) { done(ec); });
@@ -121,9 +125,10 @@ class Session {
 
  private:
   // Starts one asynchronous step through `start(done)` and runs the io_context until it
-  // completes or the timeout passes (then the socket is closed and the step fails).
+  // completes or the timeout passes (then `cancel` runs, the socket is closed, and the step
+  // fails once its cancelled handler has run).
   template <class Start>
-  void run(const std::string& what, Start start) {
+  void run(const std::string& what, Start start, const std::function<void()>& cancel = {}) {
     bool finished = false;
     boost::system::error_code result;
     start([&](boost::system::error_code ec) {
@@ -133,6 +138,7 @@ class Session {
     io_.restart();
     io_.run_for(timeout_);
     if (!finished) {
+      if (cancel) cancel();
       boost::system::error_code ignored;
       socket_.close(ignored);
       io_.restart();
