@@ -6,6 +6,8 @@ Subcommands:
   gen-v1     URL OUT                    one pre-signed SES v1 ListConfigurationSets request
   gen-v2     URL OUT                    one pre-signed SES v2 GET /v2/email/configuration-sets
   gen-writes URL N PREFIX OUT           N pre-signed, distinct SES v1 CreateConfigurationSet
+  gen-send-v1 URL OUT [SET]             one pre-signed SES v1 SendEmail to the simulator
+  gen-send-v2 URL OUT [SET]             one pre-signed SES v2 SendEmail (Simple) to the simulator
   check      FILE                       send the first request of FILE once, print the status
   startup    BIN RUNS [DIR]             start-to-/health times (fresh dirs, or DIR each time)
 
@@ -127,6 +129,34 @@ def cmd_gen_writes(url, n, prefix, out):
     write_requests(out, raws)
 
 
+SEND_TO = "success@simulator.amazonses.com"
+SEND_FROM = "sender@example.com"
+SEND_TEXT = "Hello from the mailtally load test. " * 8
+
+
+def cmd_gen_send_v1(url, out, configuration_set=""):
+    """A v1 SendEmail; replaying it sends a new message each time (SES does not deduplicate)."""
+    params = {"Source": SEND_FROM, "Destination.ToAddresses.member.1": SEND_TO,
+              "Message.Subject.Data": "load test", "Message.Body.Text.Data": SEND_TEXT,
+              "Tags.member.1.Name": "campaign", "Tags.member.1.Value": "load"}
+    if configuration_set:
+        params["ConfigurationSetName"] = configuration_set
+    body = v1_body("SendEmail", **params)
+    write_requests(out, [signed_raw(url, "POST", "/", body, {"Content-Type": FORM_CT})])
+
+
+def cmd_gen_send_v2(url, out, configuration_set=""):
+    doc = {"FromEmailAddress": SEND_FROM, "Destination": {"ToAddresses": [SEND_TO]},
+           "Content": {"Simple": {"Subject": {"Data": "load test"},
+                                  "Body": {"Text": {"Data": SEND_TEXT}}}},
+           "EmailTags": [{"Name": "campaign", "Value": "load"}]}
+    if configuration_set:
+        doc["ConfigurationSetName"] = configuration_set
+    body = json.dumps(doc).encode()
+    write_requests(out, [signed_raw(url, "POST", "/v2/email/outbound-emails", body,
+                                    {"Content-Type": "application/json"})])
+
+
 def cmd_check(url, path):
     with open(path, "rb") as f:
         raw = f.read().split(b"\0")[0]
@@ -216,7 +246,8 @@ def cmd_startup(binary, runs, existing=None):
 
 def main():
     cmds = {"seed": cmd_seed, "gen-v1": cmd_gen_v1, "gen-v2": cmd_gen_v2,
-            "gen-writes": cmd_gen_writes, "check": cmd_check, "startup": cmd_startup}
+            "gen-writes": cmd_gen_writes, "gen-send-v1": cmd_gen_send_v1,
+            "gen-send-v2": cmd_gen_send_v2, "check": cmd_check, "startup": cmd_startup}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

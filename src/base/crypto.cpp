@@ -3,24 +3,77 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <stdexcept>
+#include <string>
 
 namespace mailtally::base {
 
+namespace {
+
+// OpenSSL 3 looks an algorithm up on every implicit use (SHA256(), HMAC(), EVP_sha256()); the
+// hot paths (SigV4 on every request) fetch once per process and reuse one context per thread.
+const EVP_MD* fetched_sha256() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+EVP_MAC* fetched_hmac() {
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  return mac;
+}
+
+struct ThreadContexts {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  EVP_MAC_CTX* mac = fetched_hmac() ? EVP_MAC_CTX_new(fetched_hmac()) : nullptr;
+  ~ThreadContexts() {
+    EVP_MD_CTX_free(md);
+    EVP_MAC_CTX_free(mac);
+  }
+};
+
+ThreadContexts& contexts() {
+  thread_local ThreadContexts c;
+  return c;
+}
+
+[[noreturn]] void crypto_failure(const char* what) {
+  throw std::runtime_error(std::string("OpenSSL failure: ") + what);
+}
+
+}  // namespace
+
 Digest sha256(std::string_view data) {
   Digest d;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data());
+  EVP_MD_CTX* ctx = contexts().md;
+  unsigned int len = 0;
+  if (!ctx || !fetched_sha256() || EVP_DigestInit_ex2(ctx, fetched_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx, d.data(), &len) != 1) {
+    crypto_failure("SHA-256");
+  }
   return d;
 }
 
 Digest hmac_sha256(std::string_view key, std::string_view data) {
   Digest d;
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data(), &len);
+  EVP_MAC_CTX* ctx = contexts().mac;
+  static char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
+      OSSL_PARAM_construct_end(),
+  };
+  std::size_t len = 0;
+  if (!ctx ||
+      EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) !=
+          1 ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx, d.data(), &len, d.size()) != 1) {
+    crypto_failure("HMAC-SHA256");
+  }
   return d;
 }
 

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -79,6 +81,24 @@ class SendingStore {
   // Returns the message's queue id.
   virtual std::int64_t enqueue(const QueuedMessage& message, const std::vector<NewEvent>& events,
                                double now) = 0;
+
+  // enqueue() without waiting: `done` runs once the message and its events are committed (with
+  // the queue id and a null error) or failed (id 0 and the exception), on a thread of the
+  // store's choosing; it must be short. Lets a caller hand the commit over and serve other
+  // requests meanwhile; stores batch concurrent enqueues into one transaction. This default
+  // commits on the calling thread.
+  using EnqueueDone = std::function<void(std::int64_t id, std::exception_ptr error)>;
+  virtual void enqueue_async(QueuedMessage message, std::vector<NewEvent> events, double now,
+                             EnqueueDone done) {
+    std::int64_t id = 0;
+    std::exception_ptr error;
+    try {
+      id = enqueue(message, events, now);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    done(id, error);
+  }
 
   // Queued (unfinished) messages with id > `after_id` whose next attempt is due at `due_by`
   // (epoch seconds; messages never deferred are always due; the default: every message), in

@@ -52,4 +52,32 @@ std::string_view Request::query() const {
   return q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
 }
 
+void Deferred::complete(Finisher finish) {
+  std::function<void(Finisher)> resume;
+  {
+    std::lock_guard lock(mu_);
+    if (done_) return;  // a second completion is a caller bug; the first one wins
+    done_ = true;
+    if (!resume_) {
+      finish_ = std::move(finish);
+      return;
+    }
+    resume = std::move(resume_);
+  }
+  resume(std::move(finish));
+}
+
+void Deferred::on_complete(std::function<void(Finisher)> resume) {
+  Finisher ready;
+  {
+    std::lock_guard lock(mu_);
+    if (!done_) {
+      resume_ = std::move(resume);
+      return;
+    }
+    ready = std::move(finish_);
+  }
+  resume(std::move(ready));
+}
+
 }  // namespace mailtally::http

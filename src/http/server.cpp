@@ -42,8 +42,10 @@
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -389,6 +391,25 @@ bool Connection::append_response(const Response& res, bool head_request, bool ke
   return keep_alive;
 }
 
+// Parks the coroutine until `deferred` is completed, then resumes it on this connection's
+// executor. The work guard keeps the worker threads running until then, so a completion that
+// arrives during stop() still finds a live executor.
+Task<Deferred::Finisher> wait_for(Deferred& deferred) {
+  auto executor = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<IoExecutor>,
+                                          void(Deferred::Finisher)>(
+      [&deferred, executor](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto guard = std::make_shared<asio::executor_work_guard<IoExecutor>>(executor);
+        deferred.on_complete([shared, guard, executor](Deferred::Finisher finish) {
+          asio::post(executor, [shared, guard, finish = std::move(finish)]() mutable {
+            (*shared)(std::move(finish));
+          });
+        });
+      },
+      asio::use_awaitable_t<IoExecutor>{});
+}
+
 Task<bool> Connection::flush(std::string_view extra) {
   set_phase(Phase::write);
   beast::error_code ec;
@@ -535,6 +556,12 @@ Task<> Connection::loop() {
     Response res;
     try {
       res = core.handler(req);
+      if (res.deferred) {
+        std::shared_ptr<Deferred> deferred = std::move(res.deferred);
+        set_phase(Phase::none);  // no timeout while the handler's work finishes
+        Deferred::Finisher finish = co_await wait_for(*deferred);
+        res = finish();
+      }
     } catch (...) {
       res = Response{};
       res.status = 500;

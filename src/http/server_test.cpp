@@ -745,5 +745,102 @@ TEST(HttpServer, StopClosesEverythingAfterGrace) {
   release = true;
 }
 
+// A handler that parks /park requests (answered later from the test thread) and answers
+// everything else at once.
+struct Parking {
+  std::mutex mu;
+  std::vector<std::shared_ptr<Deferred>> parked;
+
+  Handler handler() {
+    return [this](Request& req) {
+      if (req.target != "/park") return text_response("now " + req.target);
+      Response r;
+      r.deferred = std::make_shared<Deferred>();
+      std::lock_guard lock(mu);
+      parked.push_back(r.deferred);
+      return r;
+    };
+  }
+  std::size_t count() {
+    std::lock_guard lock(mu);
+    return parked.size();
+  }
+  void complete_all(const std::string& body) {
+    std::lock_guard lock(mu);
+    for (auto& d : parked) d->complete([body] { return text_response(body); });
+    parked.clear();
+  }
+};
+
+TEST(HttpServer, ParkedResponsesDoNotBlockTheWorker) {
+  ServerOptions o = test_options();
+  o.threads = 1;
+  Parking parking;
+  Server server(o, parking.handler());
+  server.start();
+  Client a(server.port());
+  Client b(server.port());
+  ASSERT_TRUE(a.send("GET /park HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(wait_for([&] { return parking.count() == 1; }));
+  // The only worker thread is free: another connection is answered while /park waits.
+  ASSERT_TRUE(b.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto rb = b.read_reply();
+  ASSERT_TRUE(rb);
+  EXPECT_EQ(rb->body, "now /b");
+  parking.complete_all("finished later");
+  auto ra = a.read_reply();
+  ASSERT_TRUE(ra);
+  EXPECT_EQ(ra->status, 200);
+  EXPECT_EQ(ra->body, "finished later");
+}
+
+TEST(HttpServer, PipelinedRequestsBehindAParkedOneKeepTheirOrder) {
+  Parking parking;
+  Server server(test_options(), parking.handler());
+  server.start();
+  Client c(server.port());
+  ASSERT_TRUE(
+      c.send("GET /park HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(wait_for([&] { return parking.count() == 1; }));
+  parking.complete_all("first");
+  auto r1 = c.read_reply();
+  auto r2 = c.read_reply();
+  ASSERT_TRUE(r1 && r2);
+  EXPECT_EQ(r1->body, "first");
+  EXPECT_EQ(r2->body, "now /second");
+}
+
+TEST(HttpServer, ACompletionThatThrowsAnswers500) {
+  Server server(test_options(), [](Request&) {
+    Response r;
+    r.deferred = std::make_shared<Deferred>();
+    r.deferred->complete([]() -> Response { throw std::runtime_error("boom"); });
+    return r;
+  });
+  server.start();
+  Client c(server.port());
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+}
+
+TEST(HttpServer, StopWaitsForParkedResponses) {
+  Parking parking;
+  Server server(test_options(), parking.handler());
+  server.start();
+  Client c(server.port());
+  ASSERT_TRUE(c.send("GET /park HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(wait_for([&] { return parking.count() == 1; }));
+  std::thread stopper([&] { server.stop(5000ms); });
+  std::this_thread::sleep_for(100ms);
+  parking.complete_all("answered during stop");
+  auto r = c.read_reply();
+  stopper.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "answered during stop");
+  EXPECT_EQ(r->header("Connection"), "close");
+}
+
 }  // namespace
 }  // namespace mailtally::http

@@ -1,5 +1,8 @@
 #include "sending/batch_loop.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <exception>
 
@@ -42,6 +45,8 @@ void BatchLoop::stop() {
 }
 
 void BatchLoop::run(std::size_t index) {
+  // Linux: a thread's nice value is per thread (best effort: an error leaves the priority).
+  if (background_) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
   for (;;) {
     std::uint64_t seen;
     {
@@ -59,6 +64,10 @@ void BatchLoop::run(std::size_t index) {
     }
     if (!failed && got >= batch_) continue;  // more may be waiting
     std::unique_lock lock(mu_);
+    if (!failed && got > 0 && linger_.count() > 0) {
+      cv_.wait_for(lock, linger_, [&] { return stopping_; });
+      continue;
+    }
     cv_.wait_for(lock, failed ? poll_ * 10 : poll_,
                  [&] { return stopping_ || (!failed && generation_ != seen); });
   }

@@ -136,24 +136,42 @@ DeliveryWorker::DeliveryWorker(domain::SendingStore& store, const base::Clock& c
 
 DeliveryWorker::~DeliveryWorker() { stop(); }
 
-void DeliveryWorker::start() { loop_.start(); }
+void DeliveryWorker::start() {
+  loop_.set_linger(options_.linger);
+  loop_.set_background(options_.background);
+  loop_.start();
+}
 void DeliveryWorker::notify() { loop_.notify(); }
 void DeliveryWorker::stop() { loop_.stop(); }
 
-DeliveryContext DeliveryWorker::context_for(const domain::QueuedMessage& m) {
+DeliveryContext DeliveryWorker::context_for(const domain::QueuedMessage& m, BatchCache& cache) {
   DeliveryContext ctx;
   ctx.reporting_mta = options_.reporting_mta;
   ctx.relay = options_.relay != nullptr;
-  std::optional<std::vector<std::string>> set_reasons;
-  if (options_.config && !m.configuration_set.empty() && (options_.suppression || ctx.relay)) {
-    if (auto rec = options_.config->get_configuration_set(m.configuration_set)) {
-      set_reasons = rec->set.suppressed_reasons;
-      ctx.require_tls = rec->set.tls_policy == domain::TlsPolicy::Require;
+  const bool need_set = options_.suppression || ctx.relay;
+  const BatchCache::SetFacts* set = nullptr;
+  if (options_.config && !m.configuration_set.empty() && need_set) {
+    auto it = cache.sets.find(m.configuration_set);
+    if (it == cache.sets.end()) {
+      BatchCache::SetFacts facts;
+      if (auto rec = options_.config->get_configuration_set(m.configuration_set)) {
+        facts.suppressed_reasons = rec->set.suppressed_reasons;
+        facts.require_tls = rec->set.tls_policy == domain::TlsPolicy::Require;
+      }
+      it = cache.sets.emplace(m.configuration_set, std::move(facts)).first;
     }
+    set = &it->second;
+    ctx.require_tls = set->require_tls;
   }
   if (options_.suppression) {
-    ctx.suppressed_reasons =
-        set_reasons ? *set_reasons : options_.suppression->account_suppressed_reasons();
+    if (set && set->suppressed_reasons) {
+      ctx.suppressed_reasons = *set->suppressed_reasons;
+    } else {
+      if (!cache.account_reasons) {
+        cache.account_reasons = options_.suppression->account_suppressed_reasons();
+      }
+      ctx.suppressed_reasons = *cache.account_reasons;
+    }
     if (!ctx.suppressed_reasons.empty()) {
       auto* store = options_.suppression;
       ctx.listed = [store](const std::string& address) -> std::optional<std::string> {
@@ -174,8 +192,9 @@ std::size_t DeliveryWorker::run_once(std::size_t shard, std::size_t shards) {
   plans.reserve(batch.size());
   std::size_t n = 0;
   std::optional<relay::RecipientResult> unreachable;  // the batch's first failed connect
+  BatchCache cache;
   for (const auto& m : batch) {
-    DeliveryContext ctx = context_for(m);
+    DeliveryContext ctx = context_for(m, cache);
     DeliveryPlan plan = plan_delivery(m, now, ctx);
     if (plan.relay_recipients.empty()) {
       plans.push_back(std::move(plan.completion));

@@ -13,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "base/clock.hpp"
@@ -53,11 +55,13 @@ DeliveryPlan plan_delivery(const domain::QueuedMessage& message, double now,
                            const DeliveryContext& context);
 
 struct DeliveryOptions {
-  std::size_t threads = 1;              // shards: worker i takes queue ids with id % threads == i
-  std::size_t batch = 256;              // messages per transaction
-  std::chrono::milliseconds poll{250};  // re-check interval without notify()
-  std::string reporting_mta;            // default: gethostname()
-  std::function<void()> on_applied;     // after each committed batch (wake the dispatcher)
+  std::size_t threads = 1;               // shards: worker i takes queue ids with id % threads == i
+  std::size_t batch = 256;               // messages per transaction
+  std::chrono::milliseconds poll{250};   // re-check interval without notify()
+  std::chrono::milliseconds linger{10};  // coalescing wait after a partial batch (BatchLoop)
+  bool background = true;                // lower CPU priority than request handling
+  std::string reporting_mta;             // default: gethostname()
+  std::function<void()> on_applied;      // after each committed batch (wake the dispatcher)
   // Optional, all borrowed and outliving the worker:
   relay::Transport* relay = nullptr;                // --relay: non-simulator recipients
   RetryPolicy retry;                                // temporary relay failures
@@ -86,7 +90,16 @@ class DeliveryWorker {
   std::uint64_t delivered() const { return applied_.load(); }
 
  private:
-  DeliveryContext context_for(const domain::QueuedMessage& m);
+  // Configuration-set and account facts read once per batch.
+  struct BatchCache {
+    struct SetFacts {
+      std::optional<std::vector<std::string>> suppressed_reasons;
+      bool require_tls = false;
+    };
+    std::map<std::string, SetFacts, std::less<>> sets;
+    std::optional<std::vector<std::string>> account_reasons;
+  };
+  DeliveryContext context_for(const domain::QueuedMessage& m, BatchCache& cache);
 
   domain::SendingStore& store_;
   const base::Clock& clock_;

@@ -39,7 +39,11 @@ EventDispatcher::EventDispatcher(domain::SendingStore& store, domain::ConfigStor
 
 EventDispatcher::~EventDispatcher() { stop(); }
 
-void EventDispatcher::start() { loop_.start(); }
+void EventDispatcher::start() {
+  loop_.set_linger(options_.linger);
+  loop_.set_background(options_.background);
+  loop_.start();
+}
 void EventDispatcher::notify() { loop_.notify(); }
 void EventDispatcher::stop() { loop_.stop(); }
 

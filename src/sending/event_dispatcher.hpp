@@ -26,6 +26,8 @@ namespace mailtally::sending {
 struct DispatcherOptions {
   std::size_t batch = 512;
   std::chrono::milliseconds poll{100};
+  std::chrono::milliseconds linger{10};  // coalescing wait after a partial batch (BatchLoop)
+  bool background = true;                // lower CPU priority than request handling
 };
 
 class EventDispatcher {

@@ -1,5 +1,6 @@
 #include "sending/event_record.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -43,14 +44,26 @@ std::string identity_arn(std::string_view address) {
 }
 
 std::string mail_json(const MailFacts& m) {
-  json::object o;
+  // One arena for the whole document: no allocation per member on this per-message path.
+  unsigned char arena[8192];
+  json::monotonic_resource resource(arena, sizeof arena);
+  json::storage_ptr sp(&resource);
+  auto strings_in = [&sp](const std::vector<std::string>& v) {
+    json::array a(sp);
+    a.reserve(v.size());
+    for (const auto& x : v) a.emplace_back(x);
+    return a;
+  };
+  json::object o(sp);
+  o.reserve(10);
   o["timestamp"] = iso_millis(m.timestamp);
   o["source"] = m.source;
   o["sourceArn"] = identity_arn(m.source_address);
   o["sendingAccountId"] = kAccountId;
   o["messageId"] = m.message_id;
-  o["destination"] = strings(m.destination);
-  json::array headers;
+  o["destination"] = strings_in(m.destination);
+  json::array headers(sp);
+  headers.reserve(m.headers.size());
   std::size_t bytes = 0;
   bool truncated = false;
   for (const auto& [name, value] : m.headers) {
@@ -59,26 +72,31 @@ std::string mail_json(const MailFacts& m) {
       truncated = true;
       break;
     }
-    headers.push_back(json::object{{"name", name}, {"value", value}});
+    json::object h(sp);
+    h.reserve(2);
+    h.emplace("name", name);
+    h.emplace("value", value);
+    headers.emplace_back(std::move(h));
   }
   o["headersTruncated"] = truncated;
   o["headers"] = std::move(headers);
-  json::object common;
-  if (!m.common.from.empty()) common["from"] = strings(m.common.from);
-  if (!m.common.reply_to.empty()) common["replyTo"] = strings(m.common.reply_to);
+  json::object common(sp);
+  if (!m.common.from.empty()) common["from"] = strings_in(m.common.from);
+  if (!m.common.reply_to.empty()) common["replyTo"] = strings_in(m.common.reply_to);
   if (m.common.date) common["date"] = *m.common.date;
-  if (!m.common.to.empty()) common["to"] = strings(m.common.to);
-  if (!m.common.cc.empty()) common["cc"] = strings(m.common.cc);
+  if (!m.common.to.empty()) common["to"] = strings_in(m.common.to);
+  if (!m.common.cc.empty()) common["cc"] = strings_in(m.common.cc);
   common["messageId"] = m.common.message_id;
   if (m.common.subject) common["subject"] = *m.common.subject;
   o["commonHeaders"] = std::move(common);
-  json::object tags;
+  json::object tags(sp);
   for (const auto& t : m.tags) {
-    auto* existing = tags.if_contains(t.name);
-    if (existing) {
+    if (auto* existing = tags.if_contains(t.name)) {
       existing->as_array().emplace_back(t.value);
     } else {
-      tags[t.name] = json::array{json::value(t.value)};
+      json::array values(sp);
+      values.emplace_back(t.value);
+      tags.emplace(t.name, std::move(values));
     }
   }
   o["tags"] = std::move(tags);

@@ -1,5 +1,7 @@
 #include "sending/sender.hpp"
 
+#include <algorithm>
+
 #include "base/crypto.hpp"
 #include "domain/rules.hpp"
 #include "sending/event_record.hpp"
@@ -40,6 +42,15 @@ std::string trim(std::string_view s) {
 
 // The bare address of "Name <a@b>" or "a@b"; empty when there is not exactly one.
 std::string bare_address(std::string_view shown) {
+  // The common case, a plain ASCII local@domain without display name, comments, quotes or
+  // groups, is its own bare address; anything else goes to the MIME library's parser.
+  bool plain = !shown.empty() && std::count(shown.begin(), shown.end(), '@') == 1;
+  for (char c : shown) {
+    if (!plain) break;
+    plain =
+        c > ' ' && c < 0x7f && std::string_view("<>\"(),:;\\[]").find(c) == std::string_view::npos;
+  }
+  if (plain) return std::string(shown);
   auto list = parse_address_list(shown);
   return list.size() == 1 ? list[0] : std::string();
 }
@@ -75,8 +86,8 @@ base::Expected<Prepared, SendError> prepare_simple(const SendRequest& r, const s
   c.extra_headers = r.simple->headers;
   c.message_id_header = "<" + id + "@" + std::string(kMessageIdDomain) + ">";
   c.date = now;
-  c.boundary = "----=_Part_" +
-               base::hex(reinterpret_cast<const std::uint8_t*>(base::random_bytes(12).data()), 12);
+  // The message id's random UUID part (122 random bits) makes the boundary unique; 47 chars.
+  c.boundary = "----=_Part_" + id.substr(17, 36);
   p.raw = build_simple_message(c);
   for (auto& h : split_headers(p.raw).headers) {
     p.original_headers.emplace_back(std::move(h.name), std::move(h.value));
@@ -157,6 +168,40 @@ Sender::Sender(domain::ConfigStore& config, domain::SendingStore& store, const b
       on_enqueued_(std::move(on_enqueued)) {}
 
 base::Expected<std::string, SendError> Sender::send(const SendRequest& r) {
+  auto accepted = accept(r);
+  if (!accepted) return base::unexpected(std::move(accepted.error()));
+  store_.enqueue(accepted->message, accepted->events, accepted->now);
+  if (on_enqueued_) on_enqueued_();
+  return std::move(accepted->message.message_id);
+}
+
+void Sender::send_async(const SendRequest& r, SendDone done) {
+  auto accepted = accept(r);
+  if (!accepted) {
+    done(base::unexpected(std::move(accepted.error())));
+    return;
+  }
+  std::string id = accepted->message.message_id;
+  store_.enqueue_async(std::move(accepted->message), std::move(accepted->events), accepted->now,
+                       [this, id = std::move(id), done = std::move(done)](
+                           std::int64_t, std::exception_ptr error) mutable {
+                         if (error) {
+                           std::string why = "the message could not be stored";
+                           try {
+                             std::rethrow_exception(error);
+                           } catch (const std::exception& e) {
+                             why += std::string(": ") + e.what();
+                           } catch (...) {
+                           }
+                           done(base::unexpected(SendError{SendErrorKind::Internal, why, {}}));
+                           return;
+                         }
+                         if (on_enqueued_) on_enqueued_();
+                         done(std::move(id));
+                       });
+}
+
+base::Expected<Sender::Accepted, SendError> Sender::accept(const SendRequest& r) {
   if (!account_.sending_enabled) {
     return fail(SendErrorKind::AccountSendingPaused, "Sending is paused for this account.");
   }
@@ -263,9 +308,11 @@ base::Expected<std::string, SendError> Sender::send(const SendRequest& r) {
   q.created_at = now;
   q.has_virus = p.has_virus;
   q.tags_from_header = r.tags.empty() && !p.header_tags.empty();
-  store_.enqueue(q, {domain::NewEvent{"Send", send_record(q.mail)}}, now);
-  if (on_enqueued_) on_enqueued_();
-  return id;
+  Accepted accepted;
+  accepted.events.push_back(domain::NewEvent{"Send", send_record(q.mail)});
+  accepted.message = std::move(q);
+  accepted.now = now;
+  return accepted;
 }
 
 }  // namespace mailtally::sending

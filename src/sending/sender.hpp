@@ -53,6 +53,7 @@ enum class SendErrorKind {
   ConfigurationSetDoesNotExist,
   ConfigurationSetSendingPaused,
   AccountSendingPaused,
+  Internal,  // the message could not be stored (the caller answers a server error)
 };
 
 struct SendError {
@@ -69,7 +70,21 @@ class Sender {
   // The MessageId once the message and its Send event are committed.
   base::Expected<std::string, SendError> send(const SendRequest& request);
 
+  // send() without waiting for the commit: validation and MIME work run on the calling thread,
+  // then `done` runs once with the MessageId after the commit, or with the error — on the
+  // calling thread for a refused request, else on the store's commit thread (keep it short).
+  using SendDone = std::function<void(base::Expected<std::string, SendError>)>;
+  void send_async(const SendRequest& request, SendDone done);
+
  private:
+  // A validated message ready to be committed with its events.
+  struct Accepted {
+    domain::QueuedMessage message;
+    std::vector<domain::NewEvent> events;
+    double now = 0;
+  };
+  base::Expected<Accepted, SendError> accept(const SendRequest& request);
+
   domain::ConfigStore& config_;
   domain::SendingStore& store_;
   const base::Clock& clock_;

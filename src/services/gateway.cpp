@@ -160,6 +160,10 @@ http::Response Gateway::handle(http::Request& request) {
     return fail(&service, route.protocol, map_validation(service, *route.operation, input.error()));
   }
 
+  if (const AsyncOperationHandler* async = operations_.find_async(service, route.operation->name)) {
+    return handle_async(*async, *who, request, request_id, std::move(route), *input);
+  }
+
   try {
     CallContext ctx{*who, request, request_id, service};
     auto out = (*handler)(ctx, *input);
@@ -170,6 +174,39 @@ http::Response Gateway::handle(http::Request& request) {
                 wire::generic_error(500, "InternalFailure",
                                     std::string("internal error: ") + ex.what(), false));
   }
+}
+
+http::Response Gateway::handle_async(const AsyncOperationHandler& handler,
+                                     const auth::Identity& caller, http::Request& request,
+                                     const std::string& request_id, wire::Route route,
+                                     const boost::json::object& input) {
+  http::Response parked;
+  parked.deferred = std::make_shared<http::Deferred>();
+  // Owned by the reply until the output is encoded on the connection's thread.
+  struct Call {
+    wire::Route route;
+    std::string request_id;
+  };
+  auto call = std::make_shared<Call>(Call{std::move(route), request_id});
+  auto reply = [this, call, deferred = parked.deferred](Output out) {
+    deferred->complete([this, call, out = std::move(out)]() {
+      const wire::Route& r = call->route;
+      if (!out) {
+        stats_.errors.fetch_add(1, std::memory_order_relaxed);
+        return wire::encode_error(r.service, r.protocol, out.error(), call->request_id);
+      }
+      return wire::encode_result(r, *out, call->request_id);
+    });
+  };
+  try {
+    CallContext ctx{caller, request, request_id, *call->route.service};
+    handler(ctx, input, reply);
+  } catch (const std::exception& ex) {
+    // Thrown before the handler replied (it replies at most once, and not after throwing).
+    reply(base::unexpected(wire::generic_error(
+        500, "InternalFailure", std::string("internal error: ") + ex.what(), false)));
+  }
+  return parked;
 }
 
 }  // namespace mailtally::services

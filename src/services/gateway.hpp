@@ -35,12 +35,16 @@ class Gateway {
 
   // True when the request is addressed to an AWS API (not to /health, the console, ...).
   static bool is_api_request(const http::Request& request);
+  // The answer, or a deferred one (http::Deferred) for operations registered with add_async.
   http::Response handle(http::Request& request);
   const GatewayStats& stats() const { return stats_; }
 
  private:
   wire::ApiError map_validation(const wire::Service& service, const wire::Operation& op,
                                 const wire::DecodeError& e) const;
+  http::Response handle_async(const AsyncOperationHandler& handler, const auth::Identity& caller,
+                              http::Request& request, const std::string& request_id,
+                              wire::Route route, const boost::json::object& input);
 
   const auth::CredentialSource& credentials_;
   const base::Clock& clock_;

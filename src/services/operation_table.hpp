@@ -28,17 +28,35 @@ struct CallContext {
 using Output = base::Expected<boost::json::object, wire::ApiError>;
 using OperationHandler = std::function<Output(const CallContext&, const boost::json::object&)>;
 
+// A handler that answers later: it copies what it needs from the context during the call and
+// calls `reply` exactly once, from any thread (for example once its change is committed by a
+// store's commit thread). The gateway then encodes the output on the connection's thread.
+using Reply = std::function<void(Output)>;
+using AsyncOperationHandler =
+    std::function<void(const CallContext&, const boost::json::object&, Reply reply)>;
+
 class OperationTable {
  public:
   // Registers a handler; the operation must exist in the service's model (else throws).
   void add(const wire::Service& service, std::string_view operation, OperationHandler handler);
+  // Registers an async handler; find() then returns a blocking adapter of it, so every caller
+  // can still use the operation synchronously.
+  void add_async(const wire::Service& service, std::string_view operation,
+                 AsyncOperationHandler handler);
   const OperationHandler* find(const wire::Service& service, std::string_view operation) const;
+  // The async handler, when the operation was registered with add_async().
+  const AsyncOperationHandler* find_async(const wire::Service& service,
+                                          std::string_view operation) const;
   bool implemented(const wire::Service& service, std::string_view operation) const {
     return find(service, operation) != nullptr;
   }
 
  private:
-  std::map<std::pair<std::string, std::string>, OperationHandler, std::less<>> handlers_;
+  struct Entry {
+    OperationHandler handler;
+    AsyncOperationHandler async;  // empty for synchronous operations
+  };
+  std::map<std::pair<std::string, std::string>, Entry, std::less<>> handlers_;
 };
 
 }  // namespace mailtally::services

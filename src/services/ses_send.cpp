@@ -85,6 +85,8 @@ wire::ApiError v1_error(const sending::SendError& e) {
       return a;
     case SendErrorKind::AccountSendingPaused:
       return wire::model_error(m, "AccountSendingPausedException", e.message);
+    case SendErrorKind::Internal:
+      break;
   }
   return wire::generic_error(500, "InternalFailure", e.message, false);
 }
@@ -101,15 +103,23 @@ wire::ApiError v2_error(const sending::SendError& e) {
     case SendErrorKind::ConfigurationSetSendingPaused:
     case SendErrorKind::AccountSendingPaused:
       return wire::model_error(m, "SendingPausedException", e.message);
+    case SendErrorKind::Internal:
+      break;
   }
   return wire::generic_error(500, "InternalFailure", e.message, false);
 }
 
+// Hands the send over and replies once the message is durable (Sender::send_async).
 template <class Map>
-Output run(sending::Sender& sender, const sending::SendRequest& r, Map map_error) {
-  auto id = sender.send(r);
-  if (!id) return base::unexpected(map_error(id.error()));
-  return json::object{{"MessageId", *id}};
+void run(sending::Sender& sender, const sending::SendRequest& r, Map map_error, Reply reply) {
+  sender.send_async(
+      r, [map_error, reply = std::move(reply)](base::Expected<std::string, sending::SendError> id) {
+        if (!id) {
+          reply(base::unexpected(map_error(id.error())));
+        } else {
+          reply(json::object{{"MessageId", std::move(*id)}});
+        }
+      });
 }
 
 }  // namespace
@@ -118,67 +128,70 @@ void register_ses_send(OperationTable& t, sending::Sender& sender) {
   const wire::Service& v1 = wire::ses_v1_model();
   const wire::Service& v2 = wire::ses_v2_model();
 
-  t.add(v1, "SendEmail", [&sender](const CallContext& ctx, const json::object& in) -> Output {
-    sending::SendRequest r;
-    caller(ctx, "SendEmail", r);
-    r.max_message_bytes = sending::kMaxMessageBytesV1;
-    r.source = doc::opt_str(in, "Source");
-    destination(in, "Destination", r);
-    r.reply_to = strings(in, "ReplyToAddresses");
-    if (const auto* m = doc::obj(in, "Message")) r.simple = simple_body(*m);
-    r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
-    r.tags = tags(in, "Tags");
-    return run(sender, r, v1_error);
-  });
+  t.add_async(v1, "SendEmail",
+              [&sender](const CallContext& ctx, const json::object& in, Reply reply) {
+                sending::SendRequest r;
+                caller(ctx, "SendEmail", r);
+                r.max_message_bytes = sending::kMaxMessageBytesV1;
+                r.source = doc::opt_str(in, "Source");
+                destination(in, "Destination", r);
+                r.reply_to = strings(in, "ReplyToAddresses");
+                if (const auto* m = doc::obj(in, "Message")) r.simple = simple_body(*m);
+                r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
+                r.tags = tags(in, "Tags");
+                run(sender, r, v1_error, std::move(reply));
+              });
 
-  t.add(v1, "SendRawEmail", [&sender](const CallContext& ctx, const json::object& in) -> Output {
-    sending::SendRequest r;
-    caller(ctx, "SendRawEmail", r);
-    r.max_message_bytes = sending::kMaxMessageBytesV1;
-    r.source = doc::opt_str(in, "Source");
-    r.to = strings(in, "Destinations");
-    if (const auto* m = doc::obj(in, "RawMessage")) r.raw = doc::str(*m, "Data");
-    if (!r.raw) r.raw = std::string();
-    r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
-    r.tags = tags(in, "Tags");
-    return run(sender, r, v1_error);
-  });
+  t.add_async(v1, "SendRawEmail",
+              [&sender](const CallContext& ctx, const json::object& in, Reply reply) {
+                sending::SendRequest r;
+                caller(ctx, "SendRawEmail", r);
+                r.max_message_bytes = sending::kMaxMessageBytesV1;
+                r.source = doc::opt_str(in, "Source");
+                r.to = strings(in, "Destinations");
+                if (const auto* m = doc::obj(in, "RawMessage")) r.raw = doc::str(*m, "Data");
+                if (!r.raw) r.raw = std::string();
+                r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
+                r.tags = tags(in, "Tags");
+                run(sender, r, v1_error, std::move(reply));
+              });
 
-  t.add(v2, "SendEmail", [&sender, &v2](const CallContext& ctx, const json::object& in) -> Output {
-    sending::SendRequest r;
-    caller(ctx, "SendEmail", r);
-    r.max_message_bytes = sending::kMaxMessageBytesV2;
-    r.source = doc::opt_str(in, "FromEmailAddress");
-    destination(in, "Destination", r);
-    r.reply_to = strings(in, "ReplyToAddresses");
-    r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
-    r.tags = tags(in, "EmailTags");
-    const auto* c = doc::obj(in, "Content");
-    const json::object* simple = c ? doc::obj(*c, "Simple") : nullptr;
-    const json::object* raw = c ? doc::obj(*c, "Raw") : nullptr;
-    const json::object* templ = c ? doc::obj(*c, "Template") : nullptr;
-    int kinds = (simple != nullptr) + (raw != nullptr) + (templ != nullptr);
-    if (kinds != 1) {
-      return base::unexpected(
-          wire::model_error(v2, "BadRequestException",
-                            "Content must contain exactly one of Simple, Raw or Template."));
-    }
-    if (templ) {
-      return base::unexpected(wire::generic_error(
-          501, "NotImplemented", "SendEmail with Content.Template is not implemented yet."));
-    }
-    if (simple) {
-      r.simple = simple_body(*simple);
-    } else {
-      r.raw = doc::str(*raw, "Data");
-      // v2 Raw: the Destination, when given, is the envelope.
-      r.to.insert(r.to.end(), r.cc.begin(), r.cc.end());
-      r.to.insert(r.to.end(), r.bcc.begin(), r.bcc.end());
-      r.cc.clear();
-      r.bcc.clear();
-    }
-    return run(sender, r, v2_error);
-  });
+  t.add_async(
+      v2, "SendEmail", [&sender, &v2](const CallContext& ctx, const json::object& in, Reply reply) {
+        sending::SendRequest r;
+        caller(ctx, "SendEmail", r);
+        r.max_message_bytes = sending::kMaxMessageBytesV2;
+        r.source = doc::opt_str(in, "FromEmailAddress");
+        destination(in, "Destination", r);
+        r.reply_to = strings(in, "ReplyToAddresses");
+        r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
+        r.tags = tags(in, "EmailTags");
+        const auto* c = doc::obj(in, "Content");
+        const json::object* simple = c ? doc::obj(*c, "Simple") : nullptr;
+        const json::object* raw = c ? doc::obj(*c, "Raw") : nullptr;
+        const json::object* templ = c ? doc::obj(*c, "Template") : nullptr;
+        int kinds = (simple != nullptr) + (raw != nullptr) + (templ != nullptr);
+        if (kinds != 1) {
+          return reply(base::unexpected(
+              wire::model_error(v2, "BadRequestException",
+                                "Content must contain exactly one of Simple, Raw or Template.")));
+        }
+        if (templ) {
+          return reply(base::unexpected(wire::generic_error(
+              501, "NotImplemented", "SendEmail with Content.Template is not implemented yet.")));
+        }
+        if (simple) {
+          r.simple = simple_body(*simple);
+        } else {
+          r.raw = doc::str(*raw, "Data");
+          // v2 Raw: the Destination, when given, is the envelope.
+          r.to.insert(r.to.end(), r.cc.begin(), r.cc.end());
+          r.to.insert(r.to.end(), r.bcc.begin(), r.bcc.end());
+          r.cc.clear();
+          r.bcc.clear();
+        }
+        run(sender, r, v2_error, std::move(reply));
+      });
 }
 
 }  // namespace mailtally::services

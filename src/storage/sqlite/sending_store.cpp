@@ -10,7 +10,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "storage/sqlite/checkpointer.hpp"
 #include "storage/sqlite/connection_pool.hpp"
+#include "storage/sqlite/group_commit.hpp"
 #include "storage/sqlite/prepared.hpp"
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/sending_statements.hpp"
@@ -86,20 +88,40 @@ std::unique_ptr<SqliteSendingStore> SqliteSendingStore::open(const std::string& 
   auto pool = std::make_unique<sqlite::ConnectionPool>(
       [path, options] { return open_connection(path, options); }, options.max_connections);
   pool->adopt(std::move(first));
-  return std::unique_ptr<SqliteSendingStore>(new SqliteSendingStore(std::move(pool)));
+  auto checkpointer = std::make_unique<sqlite::Checkpointer>(open_connection(path, options));
+  return std::unique_ptr<SqliteSendingStore>(
+      new SqliteSendingStore(std::move(pool), std::move(checkpointer)));
 }
 
-SqliteSendingStore::SqliteSendingStore(std::unique_ptr<sqlite::ConnectionPool> pool)
-    : pool_(std::move(pool)) {}
+namespace {
+
+// A batch's connection and the store's write lock, held until its transaction has ended.
+struct WriteHold {
+  WriteHold(sqlite::ConnectionPool& pool, std::mutex& mu) : lease(pool.acquire()), lock(mu) {}
+  sqlite::ConnectionPool::Lease lease;
+  std::unique_lock<std::mutex> lock;
+};
+
+}  // namespace
+
+SqliteSendingStore::SqliteSendingStore(std::unique_ptr<sqlite::ConnectionPool> pool,
+                                       std::unique_ptr<sqlite::Checkpointer> checkpointer)
+    : pool_(std::move(pool)), checkpointer_(std::move(checkpointer)) {
+  committer_ = std::make_unique<sqlite::GroupCommitter>([this] {
+    auto hold = std::make_shared<WriteHold>(*pool_, write_mu_);
+    return sqlite::GroupCommitter::Lease{&*hold->lease, hold};
+  });
+}
 
 SqliteSendingStore::~SqliteSendingStore() = default;
 
-std::int64_t SqliteSendingStore::enqueue(const domain::QueuedMessage& m,
-                                         const std::vector<domain::NewEvent>& events, double now) {
-  auto conn = pool_->acquire();
-  std::lock_guard lock(write_mu_);
-  sqlite::Transaction tx(*conn);
-  use(*conn, sqlite::kInsertMessage)
+std::uint64_t SqliteSendingStore::enqueue_batches() const { return committer_->batches(); }
+
+namespace {
+
+std::int64_t insert_message(Connection& conn, const domain::QueuedMessage& m,
+                            const std::vector<domain::NewEvent>& events, double now) {
+  use(conn, sqlite::kInsertMessage)
       .bind(1, m.message_id)
       .bind(2, m.configuration_set)
       .bind(3, to_json(m.recipients))
@@ -109,10 +131,38 @@ std::int64_t SqliteSendingStore::enqueue(const domain::QueuedMessage& m,
       .bind(7, std::int64_t{m.tags_from_header})
       .bind(8, m.created_at)
       .run();
-  std::int64_t id = sqlite3_last_insert_rowid(conn->handle());
-  for (const auto& e : events) insert_event(*conn, m.message_id, m.configuration_set, e, now);
-  tx.commit();
+  std::int64_t id = sqlite3_last_insert_rowid(conn.handle());
+  for (const auto& e : events) insert_event(conn, m.message_id, m.configuration_set, e, now);
   return id;
+}
+
+}  // namespace
+
+std::int64_t SqliteSendingStore::enqueue(const domain::QueuedMessage& m,
+                                         const std::vector<domain::NewEvent>& events, double now) {
+  std::int64_t id = 0;
+  committer_->run([&](Connection& conn) { id = insert_message(conn, m, events, now); });
+  return id;
+}
+
+void SqliteSendingStore::enqueue_async(domain::QueuedMessage m,
+                                       std::vector<domain::NewEvent> events, double now,
+                                       EnqueueDone done) {
+  // The job owns the message until its transaction ends; `id` is written by the committer
+  // thread before the same thread runs the completion.
+  struct Job {
+    domain::QueuedMessage message;
+    std::vector<domain::NewEvent> events;
+    std::int64_t id = 0;
+  };
+  auto job = std::make_shared<Job>(Job{std::move(m), std::move(events), 0});
+  committer_->submit(
+      [job, now](Connection& conn) {
+        job->id = insert_message(conn, job->message, job->events, now);
+      },
+      [job, done = std::move(done)](std::exception_ptr error) {
+        done(error ? 0 : job->id, error);
+      });
 }
 
 std::vector<domain::QueuedMessage> SqliteSendingStore::queued(std::int64_t after_id,

@@ -3,9 +3,10 @@
 //
 // Threading: every method may be called from any number of threads. Reads borrow a pooled
 // connection; writes also take this store's write mutex and run in one BEGIN IMMEDIATE
-// transaction (serialized with other processes and with SqliteStore by SQLite's write lock and
-// its 5 s busy timeout). Durability as SqliteOptions::durability says. Database failures throw
-// std::runtime_error (sqlite::SqliteError).
+// transaction. Enqueues (sync and async) go through one group-commit thread that puts every
+// enqueue waiting at that moment into one transaction (serialized with other processes and with
+// SqliteStore by SQLite's write lock and its 5 s busy timeout). Durability as
+// SqliteOptions::durability says. Database failures throw std::runtime_error (sqlite::SqliteError).
 #pragma once
 
 #include <limits>
@@ -25,6 +26,8 @@ namespace mailtally::storage {
 namespace sqlite {
 using mailtally::sqlite::Connection;
 class ConnectionPool;
+class GroupCommitter;
+class Checkpointer;
 }  // namespace sqlite
 
 class SqliteSendingStore final : public domain::SendingStore {
@@ -38,6 +41,10 @@ class SqliteSendingStore final : public domain::SendingStore {
 
   std::int64_t enqueue(const domain::QueuedMessage& message,
                        const std::vector<domain::NewEvent>& events, double now) override;
+  void enqueue_async(domain::QueuedMessage message, std::vector<domain::NewEvent> events,
+                     double now, EnqueueDone done) override;
+  // Enqueue transactions committed so far (each holds one or more messages).
+  std::uint64_t enqueue_batches() const;
   std::vector<domain::QueuedMessage> queued(
       std::int64_t after_id, std::size_t limit, std::size_t shard, std::size_t shards,
       double due_by = std::numeric_limits<double>::infinity()) override;
@@ -55,10 +62,13 @@ class SqliteSendingStore final : public domain::SendingStore {
                       std::int64_t seq) override;
 
  private:
-  explicit SqliteSendingStore(std::unique_ptr<sqlite::ConnectionPool> pool);
+  SqliteSendingStore(std::unique_ptr<sqlite::ConnectionPool> pool,
+                     std::unique_ptr<sqlite::Checkpointer> checkpointer);
 
   std::unique_ptr<sqlite::ConnectionPool> pool_;
+  std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   std::mutex write_mu_;  // taken after a connection lease, held for the whole transaction
+  std::unique_ptr<sqlite::GroupCommitter> committer_;  // last: its thread uses the members above
 };
 
 }  // namespace mailtally::storage

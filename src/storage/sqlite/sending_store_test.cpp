@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <future>
+#include <thread>
+#include <vector>
 
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/suppression_store.hpp"
@@ -142,6 +146,74 @@ TEST(SuppressionStore, PutListFilterDelete) {
   EXPECT_TRUE(sup->delete_suppressed("B@example.com"));
   EXPECT_FALSE(sup->delete_suppressed("b@example.com"));
   EXPECT_FALSE(sup->get_suppressed("b@example.com"));
+}
+
+TEST(SendingStore, ConcurrentAsyncEnqueuesShareTransactionsAndAllCommit) {
+  TempDb db;
+  auto s = SqliteSendingStore::open(db.path);
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  std::atomic<int> committed{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto id = "m" + std::to_string(t) + "-" + std::to_string(i);
+        s->enqueue_async(message(id, "Set"), {{"Send", "{}"}}, 10,
+                         [&](std::int64_t qid, std::exception_ptr error) {
+                           (error || qid <= 0 ? failed : committed).fetch_add(1);
+                         });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  // A synchronous enqueue queues behind every async one, so all are done when it returns.
+  s->enqueue(message("last", "Set"), {{"Send", "{}"}}, 10);
+  EXPECT_EQ(committed.load(), kThreads * kPerThread);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(s->queued(0, 10000, 0, 1).size(), std::size_t{kThreads * kPerThread + 1});
+  domain::EventFilter f;
+  f.limit = 10000;
+  EXPECT_EQ(s->events(f).size(), std::size_t{kThreads * kPerThread + 1});
+  // Group commit: far fewer transactions than messages.
+  EXPECT_LT(s->enqueue_batches(), std::uint64_t{kThreads * kPerThread});
+}
+
+TEST(SendingStore, AFailingEnqueueFailsOnlyItselfInItsBatch) {
+  TempDb db;
+  auto s = SqliteSendingStore::open(db.path);
+  s->enqueue(message("dup", ""), {{"Send", "{}"}}, 10);
+  std::vector<std::promise<bool>> results(3);
+  const char* ids[] = {"a", "dup", "b"};  // "dup" violates the unique message id
+  for (int i = 0; i < 3; ++i) {
+    s->enqueue_async(message(ids[i], ""), {{"Send", "{}"}}, 10,
+                     [&results, i](std::int64_t, std::exception_ptr error) {
+                       results[static_cast<std::size_t>(i)].set_value(error == nullptr);
+                     });
+  }
+  EXPECT_TRUE(results[0].get_future().get());
+  EXPECT_FALSE(results[1].get_future().get());
+  EXPECT_TRUE(results[2].get_future().get());
+  EXPECT_EQ(s->queued(0, 100, 0, 1).size(), 3u);  // dup (first), a, b
+  EXPECT_THROW(s->enqueue(message("dup", ""), {}, 10), std::exception);
+}
+
+TEST(SendingStore, ClosingTheStoreCommitsEverythingSubmitted) {
+  TempDb db;
+  std::atomic<int> done{0};
+  {
+    auto s = SqliteSendingStore::open(db.path);
+    for (int i = 0; i < 300; ++i) {
+      s->enqueue_async(message("c" + std::to_string(i), ""), {{"Send", "{}"}}, 10,
+                       [&](std::int64_t, std::exception_ptr error) {
+                         if (!error) done.fetch_add(1);
+                       });
+    }
+  }
+  EXPECT_EQ(done.load(), 300);
+  auto reopened = SqliteSendingStore::open(db.path);
+  EXPECT_EQ(reopened->queued(0, 1000, 0, 1).size(), 300u);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
 #include "domain/store.hpp"
 
@@ -115,6 +116,15 @@ class SqliteStore final : public domain::ConfigStore {
   std::shared_mutex names_mu_;
   std::shared_ptr<const std::vector<std::string>> names_;  // guarded by names_mu_
   std::uint64_t names_generation_ = 0;                     // guarded by names_mu_
+
+  // Identity lookups by name (the send path reads two per message), negative answers included:
+  // filled on read, dropped whole by this process's identity writes. As for set names, only
+  // this process writes identities. Bounded: cleared when it reaches kMaxCachedIdentities.
+  static constexpr std::size_t kMaxCachedIdentities = 10000;
+  std::shared_mutex identities_mu_;
+  std::unordered_map<std::string, std::optional<domain::Identity>> identities_;  // guarded
+  std::uint64_t identities_generation_ = 0;  // guarded by identities_mu_
+  void invalidate_identities();
 };
 
 }  // namespace mailtally::storage

@@ -49,17 +49,41 @@ void SqliteStore::put_identity(const Identity& identity) {
     s.run();
     tx.commit();
   });
+  invalidate_identities();
+}
+
+void SqliteStore::invalidate_identities() {
+  std::unique_lock lock(identities_mu_);
+  identities_.clear();
+  ++identities_generation_;
 }
 
 std::optional<Identity> SqliteStore::get_identity(std::string_view name) {
-  sqlite::ConnectionPool::Lease conn = pool_->acquire();
-  sqlite::Statement s = use(*conn, sqlite::kGetIdentity);
-  if (!s.bind(1, name).step()) return std::nullopt;
-  return identity_from_row(s);
+  std::uint64_t generation;
+  {
+    std::shared_lock lock(identities_mu_);
+    if (auto it = identities_.find(std::string(name)); it != identities_.end()) return it->second;
+    generation = identities_generation_;
+  }
+  std::optional<Identity> found;
+  {
+    sqlite::ConnectionPool::Lease conn = pool_->acquire();
+    sqlite::Statement s = use(*conn, sqlite::kGetIdentity);
+    if (s.bind(1, name).step()) found = identity_from_row(s);
+  }
+  std::unique_lock lock(identities_mu_);
+  // A write committed meanwhile may have made `found` stale: then do not keep it.
+  if (generation == identities_generation_) {
+    if (identities_.size() >= kMaxCachedIdentities) identities_.clear();
+    identities_.emplace(std::string(name), found);
+  }
+  return found;
 }
 
 bool SqliteStore::delete_identity(std::string_view name) {
-  return delete_row(sqlite::kDeleteIdentity, name);
+  bool deleted = delete_row(sqlite::kDeleteIdentity, name);
+  invalidate_identities();
+  return deleted;
 }
 
 std::vector<Identity> SqliteStore::list_identities(std::optional<domain::IdentityType> type,
