@@ -96,6 +96,16 @@ void load_config_file(const std::string& path, ServeOptions& options) {
           static_cast<std::size_t>(value.value<std::int64_t>().value_or(48 << 20));
     } else if (k == "region") {
       options.region = value.value<std::string>().value_or(options.region);
+    } else if (k == "relay") {
+      options.relay = value.value<std::string>().value_or(options.relay);
+    } else if (k == "relay_retry_window") {
+      options.relay_retry_window = value.value<double>().value_or(options.relay_retry_window);
+    } else if (k == "relay_retry_initial") {
+      options.relay_retry_initial = value.value<double>().value_or(options.relay_retry_initial);
+    } else if (k == "relay_retry_max") {
+      options.relay_retry_max = value.value<double>().value_or(options.relay_retry_max);
+    } else if (k == "relay_timeout") {
+      options.relay_timeout = value.value<double>().value_or(options.relay_timeout);
     } else if (!load_smtp_key(k, value, path, options.smtp)) {
       throw std::runtime_error("config file " + path + ": unknown key '" + k + "'");
     }

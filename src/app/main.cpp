@@ -49,6 +49,17 @@ int main(int argc, char** argv) {
   serve->add_option("--smtp-hostname", smtp_hostname, "Name in the SMTP greeting");
   serve->add_flag("--smtp-allow-plain-auth-on-loopback", smtp_plain_loopback,
                   "Allow SMTP AUTH without TLS from loopback clients");
+  serve->add_option("--relay", serve_options.relay,
+                    "Deliver through this SMTP server: smtp://[user:pass@]HOST:PORT"
+                    "[?starttls=required] (docs/relay.md)");
+  serve->add_option("--relay-retry-window", serve_options.relay_retry_window,
+                    "Seconds a temporarily failing recipient is retried (default 14400)");
+  serve->add_option("--relay-retry-initial", serve_options.relay_retry_initial,
+                    "Seconds before the first retry; doubles each time (default 60)");
+  serve->add_option("--relay-retry-max", serve_options.relay_retry_max,
+                    "Longest wait between retries, seconds (default 900)");
+  serve->add_option("--relay-timeout", serve_options.relay_timeout,
+                    "Seconds for each relay network step: connect, each reply (default 30)");
 
   std::string keys_dir, key_name = "cli", key_id;
   auto* keys = cli.add_subcommand("keys", "Manage access keys of a data dir");

@@ -12,6 +12,7 @@
 #include "services/operation_table.hpp"
 #include "storage/sqlite/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sqlite/suppression_store.hpp"
 #include "storage/sqlite/template_store.hpp"
 #include "wire/model.hpp"
 
@@ -40,7 +41,9 @@ std::string operations_markdown() {
     domain::ControlPlane control(*store, clock);
     sending::Sender sender(*store, *sending_store, clock, domain::AccountSettings{});
     auto metric_store = metrics::SqliteMetricStore::open(std::string(dir) + "/metrics.db", clock);
-    register_operations(table, control, sender, *metric_store, clock, *template_store);
+    auto suppression = storage::SqliteSuppressionStore::open(db);
+    register_operations(table, control, sender, *metric_store, clock, *template_store,
+                        *suppression);
   }
   std::filesystem::remove_all(dir);
 

@@ -16,6 +16,7 @@
 #include "http/server.hpp"
 #include "metrics/compactor.hpp"
 #include "metrics/sqlite_metric_store.hpp"
+#include "relay/smtp_relay.hpp"
 #include "sending/delivery.hpp"
 #include "sending/event_dispatcher.hpp"
 #include "sending/sender.hpp"
@@ -28,6 +29,7 @@
 #include "smtp/server.hpp"
 #include "storage/sqlite/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sqlite/suppression_store.hpp"
 #include "storage/sqlite/template_store.hpp"
 
 namespace mailtally::app {
@@ -50,6 +52,26 @@ std::unique_ptr<metrics::SqliteMetricStore> storage_metrics(const std::string& d
                                                             const base::Clock& clock) {
   return metrics::SqliteMetricStore::open((std::filesystem::path(data_dir) / "metrics.db").string(),
                                           clock);
+}
+
+// The --relay transport, or nullptr without one. Throws on a bad URL.
+std::unique_ptr<relay::SmtpRelay> make_relay(const ServeOptions& options) {
+  if (options.relay.empty()) return nullptr;
+  if (!(options.relay_retry_window >= 0) || !(options.relay_retry_initial > 0) ||
+      !(options.relay_retry_max > 0) || !(options.relay_timeout > 0)) {
+    throw std::runtime_error(
+        "--relay-retry-window must be >= 0; --relay-retry-initial, --relay-retry-max and "
+        "--relay-timeout must be > 0 (seconds)");
+  }
+  std::string error;
+  auto config = relay::parse_relay_url(options.relay, error);
+  if (!config) throw std::runtime_error("--relay " + options.relay + ": " + error);
+  relay::SmtpRelayOptions o;
+  o.helo_name = sending::local_host_name();
+  o.timeout = std::chrono::milliseconds(static_cast<long long>(options.relay_timeout * 1000));
+  std::printf("mailtally: delivering through the SMTP relay %s:%u\n", config->host.c_str(),
+              static_cast<unsigned>(config->port));
+  return std::make_unique<relay::SmtpRelay>(std::move(*config), o);
 }
 
 }  // namespace
@@ -82,9 +104,11 @@ std::string prepare_data_dir(const std::string& data_dir) {
 
 void register_operations(services::OperationTable& table, domain::ControlPlane& control,
                          sending::Sender& sender, metrics::MetricStore& metric_store,
-                         const base::Clock& clock, domain::TemplateStore& templates) {
+                         const base::Clock& clock, domain::TemplateStore& templates,
+                         domain::SuppressionStore& suppression) {
   services::register_ses_v1(table, control);
   services::register_ses_v2(table, control);
+  services::register_ses_suppression(table, suppression, clock);  // after v2: wraps GetAccount
   services::register_ses_send(table, sender);
   services::register_ses_templates(table, templates, sender, clock);  // after register_ses_send
   services::register_cloudwatch(table, metric_store, clock);
@@ -103,6 +127,7 @@ int serve(const ServeOptions& options) {
   auto store = storage::SqliteStore::open(db_path);
   auto sending_store = storage::SqliteSendingStore::open(db_path);
   auto template_store = storage::SqliteTemplateStore::open(db_path);
+  auto suppression_store = storage::SqliteSuppressionStore::open(db_path);
   base::SystemClock clock;
 
   if (store->list_access_keys().empty()) {
@@ -132,6 +157,12 @@ int serve(const ServeOptions& options) {
   sending::EventDispatcher dispatcher(*sending_store, *store, cloudwatch_sink);
   sending::DeliveryOptions delivery_options;
   delivery_options.on_applied = [&] { dispatcher.notify(); };
+  delivery_options.config = store.get();
+  delivery_options.suppression = suppression_store.get();
+  std::unique_ptr<relay::SmtpRelay> smtp_relay = make_relay(options);
+  delivery_options.relay = smtp_relay.get();
+  delivery_options.retry = {options.relay_retry_window, options.relay_retry_initial,
+                            options.relay_retry_max};
   sending::DeliveryWorker delivery(*sending_store, clock, delivery_options);
   sending::Sender sender(*store, *sending_store, clock, account, [&] {
     delivery.notify();
@@ -139,7 +170,8 @@ int serve(const ServeOptions& options) {
   });
   metrics::Compactor compactor(*metric_store, clock);
   services::OperationTable operations;
-  register_operations(operations, control, sender, *metric_store, clock, *template_store);
+  register_operations(operations, control, sender, *metric_store, clock, *template_store,
+                      *suppression_store);
   services::Gateway gateway(credentials, clock, operations);
   services::install_validation_mappers(gateway);
 

@@ -22,6 +22,13 @@ struct ServeOptions {
   std::size_t max_body_bytes = 48 * 1024 * 1024;
   std::string region = "us-east-1";  // the server's region (SMTP passwords are derived for it)
   smtp::Options smtp;                // the SMTP interface (off unless a port is given)
+  // SMTP relay (docs/relay.md): smtp://[user:pass@]HOST:PORT[?starttls=required]; empty: the
+  // built-in mailbox. Seconds for the retry schedule and the per-step network timeout.
+  std::string relay;
+  double relay_retry_window = 4 * 3600.0;
+  double relay_retry_initial = 60;
+  double relay_retry_max = 900;
+  double relay_timeout = 30;
 };
 
 // Parses HOST:PORT (or [v6]:PORT, or :PORT); false on bad input.
@@ -30,6 +37,8 @@ bool parse_listen(const std::string& text, std::string& host, std::uint16_t& por
 // Reads a TOML config file into `options` (keys: listen, data_dir, threads, sandbox,
 // max_24_hour_send, max_send_rate, max_connections, max_body_bytes, region, and the smtp_* keys
 // of docs/smtp.md). Throws on errors.
+// max_24_hour_send, max_send_rate, max_connections, max_body_bytes, relay,
+// relay_retry_window, relay_retry_initial, relay_retry_max, relay_timeout). Throws on errors.
 void load_config_file(const std::string& path, ServeOptions& options);
 
 }  // namespace mailtally::app
@@ -50,13 +59,17 @@ class MetricStore;
 namespace mailtally::base {
 class Clock;
 }
+namespace mailtally::domain {
+class SuppressionStore;
+}
 
 namespace mailtally::app {
 
 // Registers every implemented operation: the one list both `serve` and `operations` use.
 void register_operations(services::OperationTable& table, domain::ControlPlane& control,
                          sending::Sender& sender, metrics::MetricStore& metric_store,
-                         const base::Clock& clock, domain::TemplateStore& templates);
+                         const base::Clock& clock, domain::TemplateStore& templates,
+                         domain::SuppressionStore& suppression);
 
 // Blocks until a stop signal; returns the process exit code.
 int serve(const ServeOptions& options);

@@ -10,10 +10,13 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "domain/suppression.hpp"
 
 namespace mailtally::domain {
 
@@ -47,6 +50,10 @@ struct QueuedMessage {
   bool has_virus = false;         // EICAR found at intake: Reject, no delivery
   bool tags_from_header = false;  // the non-"ses:" tags came from X-SES-MESSAGE-TAGS
   bool finished = false;  // stored finished, never queued for delivery (a Rendering Failure)
+  // Relay retries (Completion::defer): the recipients still to deliver (nullopt: all of
+  // `recipients`, no attempt deferred yet) and how many attempts were deferred so far.
+  std::optional<std::vector<std::string>> remaining;
+  int attempts = 0;
 };
 
 // A copy of a message put into the built-in mailbox for one recipient.
@@ -95,10 +102,12 @@ class SendingStore {
     done(id, error);
   }
 
-  // Queued (unfinished) messages with id > `after_id`, in id order, at most `limit`; with
-  // `shards` > 1 only those with id % shards == shard.
-  virtual std::vector<QueuedMessage> queued(std::int64_t after_id, std::size_t limit,
-                                            std::size_t shard, std::size_t shards) = 0;
+  // Queued (unfinished) messages with id > `after_id` whose next attempt is due at `due_by`
+  // (epoch seconds; messages never deferred are always due; the default: every message), in
+  // id order, at most `limit`; with `shards` > 1 only those with id % shards == shard.
+  virtual std::vector<QueuedMessage> queued(
+      std::int64_t after_id, std::size_t limit, std::size_t shard, std::size_t shards,
+      double due_by = std::numeric_limits<double>::infinity()) = 0;
 
   // The outcome of one delivery attempt: the message leaves the queue, its events are appended
   // and its mailbox copies stored, all in one transaction.
@@ -108,9 +117,23 @@ class SendingStore {
     std::string configuration_set;
     std::vector<NewEvent> events;
     std::vector<std::string> mailbox_recipients;  // each gets a copy of the queued raw message
+    // Set when some recipients got a temporary failure from the relay: instead of leaving the
+    // queue the message stays queued with only these recipients (QueuedMessage::remaining),
+    // `attempts` deferred attempts, and is not due again before `next_attempt_at`.
+    struct Deferral {
+      std::vector<std::string> recipients;
+      double next_attempt_at = 0;
+      int attempts = 0;
+    };
+    std::optional<Deferral> defer;
+    // Addresses to put on the account suppression list (bounces and complaints whose reason
+    // the message's effective SuppressedReasons include), in the same transaction.
+    std::vector<SuppressedDestination> suppress;
   };
   // Applies every completion in ONE transaction. A completion whose message is no longer
   // queued is skipped entirely (nothing is applied twice). Returns how many were applied.
+  // Relay deliveries happen before this call, outside the transaction: a crash between the
+  // two re-delivers those recipients after a restart (at least once, as SES).
   virtual std::size_t complete(const std::vector<Completion>& completions, double now) = 0;
 
   // ---- reads (local debugging API, dispatcher) ----

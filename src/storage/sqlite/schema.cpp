@@ -106,6 +106,31 @@ CREATE TABLE email_templates (
   created_at REAL NOT NULL
 ) STRICT;
 )sql",
+    // 4: relay retries and the account suppression list. A queued message deferred by the SMTP
+    // relay keeps only its `remaining` recipients (JSON array; NULL: all, never deferred), the
+    // count of deferred `attempts`, and is not due before `next_attempt_at` (epoch seconds).
+    // `suppressed_destinations` is the SES v2 account suppression list
+    // (storage/sqlite/suppression_store.cpp); `account_suppression` its one settings row.
+    R"sql(
+ALTER TABLE messages ADD COLUMN remaining TEXT;
+ALTER TABLE messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN next_attempt_at REAL NOT NULL DEFAULT 0;
+
+CREATE TABLE suppressed_destinations (
+  email_address TEXT NOT NULL,
+  email_key TEXT NOT NULL PRIMARY KEY,  -- lower(email_address): the list is case-insensitive
+  reason TEXT NOT NULL CHECK (reason IN ('BOUNCE', 'COMPLAINT')),
+  last_update REAL NOT NULL,
+  message_id TEXT NOT NULL,             -- '' when put by the API
+  feedback_id TEXT NOT NULL
+) STRICT;
+CREATE INDEX suppressed_by_update ON suppressed_destinations (last_update);
+
+CREATE TABLE account_suppression (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  reasons TEXT NOT NULL  -- JSON array of BOUNCE / COMPLAINT
+) STRICT;
+)sql",
 };
 
 [[noreturn]] void refuse(const std::string& why) {

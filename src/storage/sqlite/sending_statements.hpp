@@ -16,8 +16,8 @@ inline constexpr Sql kInsertEvent{19,
 inline constexpr Sql kQueued{
     20,
     "SELECT id, message_id, configuration_set, recipients, mail, raw, created_at, has_virus, "
-    "tags_from_header FROM messages WHERE state = 0 AND id > ?1 AND id % ?3 = ?4 "
-    "ORDER BY id LIMIT ?2"};
+    "tags_from_header, remaining, attempts FROM messages WHERE state = 0 AND id > ?1 "
+    "AND id % ?3 = ?4 AND next_attempt_at <= ?5 ORDER BY id LIMIT ?2"};
 inline constexpr Sql kFinishMessage{
     21, "UPDATE messages SET state = 1, finished_at = ?2 WHERE id = ?1 AND state = 0"};
 inline constexpr Sql kInsertMailbox{

@@ -13,8 +13,10 @@
 #include "storage/sqlite/checkpointer.hpp"
 #include "storage/sqlite/connection_pool.hpp"
 #include "storage/sqlite/group_commit.hpp"
+#include "storage/sqlite/prepared.hpp"
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/sending_statements.hpp"
+#include "storage/sqlite/suppression_store.hpp"
 
 namespace mailtally::storage {
 
@@ -166,14 +168,15 @@ void SqliteSendingStore::enqueue_async(domain::QueuedMessage m,
 
 std::vector<domain::QueuedMessage> SqliteSendingStore::queued(std::int64_t after_id,
                                                               std::size_t limit, std::size_t shard,
-                                                              std::size_t shards) {
+                                                              std::size_t shards, double due_by) {
   if (shards == 0) shards = 1;
   auto conn = pool_->acquire();
   auto s = use(*conn, sqlite::kQueued);
   s.bind(1, after_id)
       .bind(2, sqlite::to_sql_limit(limit))
       .bind(3, static_cast<std::int64_t>(shards))
-      .bind(4, static_cast<std::int64_t>(shard % shards));
+      .bind(4, static_cast<std::int64_t>(shard % shards))
+      .bind(5, due_by);
   std::vector<domain::QueuedMessage> out;
   while (s.step()) {
     domain::QueuedMessage m;
@@ -186,6 +189,8 @@ std::vector<domain::QueuedMessage> SqliteSendingStore::queued(std::int64_t after
     m.created_at = s.real(6);
     m.has_virus = s.integer(7) != 0;
     m.tags_from_header = s.integer(8) != 0;
+    if (!s.is_null(9)) m.remaining = from_json(s.text(9));
+    m.attempts = static_cast<int>(s.integer(10));
     out.push_back(std::move(m));
   }
   return out;
@@ -198,7 +203,19 @@ std::size_t SqliteSendingStore::complete(const std::vector<Completion>& completi
   sqlite::Transaction tx(*conn);
   std::size_t applied = 0;
   for (const auto& c : completions) {
-    if (use(*conn, sqlite::kFinishMessage).bind(1, c.id).bind(2, now).run() == 0) continue;
+    if (c.defer) {
+      sqlite::Prepared d(*conn,
+                         "UPDATE messages SET remaining = ?2, next_attempt_at = ?3, attempts = ?4 "
+                         "WHERE id = ?1 AND state = 0");
+      d->bind(1, c.id)
+          .bind(2, to_json(c.defer->recipients))
+          .bind(3, c.defer->next_attempt_at)
+          .bind(4, std::int64_t{c.defer->attempts});
+      if (d->run() == 0) continue;
+    } else if (use(*conn, sqlite::kFinishMessage).bind(1, c.id).bind(2, now).run() == 0) {
+      continue;
+    }
+    for (const auto& x : c.suppress) sqlite::put_suppressed_in(*conn, x);
     for (const auto& e : c.events) insert_event(*conn, c.message_id, c.configuration_set, e, now);
     for (const auto& r : c.mailbox_recipients) {
       use(*conn, sqlite::kInsertMailbox).bind(1, c.message_id).bind(2, r).bind(3, now).run();

@@ -1,5 +1,5 @@
 // The SQLite adapter of domain::SendingStore (queue, event log, mailbox, event cursors) over the
-// same database file as SqliteStore (schema migration 2).
+// same database file as SqliteStore (schema migrations 2 and 3: relay deferrals).
 //
 // Threading: every method may be called from any number of threads. Reads borrow a pooled
 // connection; writes also take this store's write mutex and run in one BEGIN IMMEDIATE
@@ -9,6 +9,7 @@
 // SqliteOptions::durability says. Database failures throw std::runtime_error (sqlite::SqliteError).
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,8 +45,9 @@ class SqliteSendingStore final : public domain::SendingStore {
                      double now, EnqueueDone done) override;
   // Enqueue transactions committed so far (each holds one or more messages).
   std::uint64_t enqueue_batches() const;
-  std::vector<domain::QueuedMessage> queued(std::int64_t after_id, std::size_t limit,
-                                            std::size_t shard, std::size_t shards) override;
+  std::vector<domain::QueuedMessage> queued(
+      std::int64_t after_id, std::size_t limit, std::size_t shard, std::size_t shards,
+      double due_by = std::numeric_limits<double>::infinity()) override;
   std::size_t complete(const std::vector<Completion>& completions, double now) override;
 
   std::vector<domain::LoggedEvent> events(const domain::EventFilter& filter) override;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "storage/sqlite/schema.hpp"
+#include "storage/sqlite/suppression_store.hpp"
 
 namespace mailtally::storage {
 namespace {
@@ -49,7 +50,8 @@ TEST(SendingStore, EnqueueCompleteAndRead) {
   EXPECT_EQ(q[0].raw.size(), 9u);
   EXPECT_EQ(s->queued(0, 10, 1, 2).size() + s->queued(0, 10, 0, 2).size(), 2u);
 
-  domain::SendingStore::Completion c{id1, "m1", "Set1", {{"Delivery", "{}"}}, {"a@example.com"}};
+  domain::SendingStore::Completion c{id1, "m1", "Set1", {{"Delivery", "{}"}}, {"a@example.com"},
+                                     {},  {}};
   EXPECT_EQ(s->complete({c, c}, 12), 1u);  // the second copy is skipped
   EXPECT_EQ(s->queued(0, 10, 0, 1).size(), 1u);
 
@@ -89,7 +91,61 @@ TEST(SendingStore, MigratesAnExistingConfigurationDatabase) {
   auto config = SqliteStore::open(db.path);  // both adapters share the file
   s->enqueue(message("m1", ""), {}, 1);
   EXPECT_EQ(s->queued(0, 10, 0, 1).size(), 1u);
-  EXPECT_EQ(sqlite::latest_schema_version(), 3);
+  EXPECT_GE(sqlite::latest_schema_version(), 3);
+}
+
+TEST(SendingStore, DeferralKeepsRemainingRecipientsUntilDue) {
+  TempDb db;
+  auto s = SqliteSendingStore::open(db.path);
+  auto sup = SqliteSuppressionStore::open(db.path);
+  auto id = s->enqueue(message("m1", ""), {}, 1);
+  domain::SendingStore::Completion c{id, "m1", "", {{"DeliveryDelay", "{}"}}, {}, {}, {}};
+  c.defer = domain::SendingStore::Completion::Deferral{{"b@example.com"}, 50, 1};
+  c.suppress.push_back({"A@Example.com", "BOUNCE", 12, "m1", "f1"});
+  EXPECT_EQ(s->complete({c}, 12), 1u);
+  EXPECT_TRUE(s->queued(0, 10, 0, 1, 49).empty());  // not due yet
+  auto due = s->queued(0, 10, 0, 1, 50);
+  ASSERT_EQ(due.size(), 1u);
+  ASSERT_TRUE(due[0].remaining);
+  EXPECT_EQ(*due[0].remaining, std::vector<std::string>{"b@example.com"});
+  EXPECT_EQ(due[0].attempts, 1);
+  EXPECT_EQ(due[0].recipients.size(), 2u);  // the original envelope is kept
+  auto listed = sup->get_suppressed("a@EXAMPLE.com");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->email_address, "A@Example.com");
+  EXPECT_EQ(listed->message_id, "m1");
+  domain::SendingStore::Completion done{id, "m1", "", {}, {}, {}, {}};
+  EXPECT_EQ(s->complete({done}, 60), 1u);
+  EXPECT_TRUE(s->queued(0, 10, 0, 1).empty());
+}
+
+TEST(SuppressionStore, PutListFilterDelete) {
+  TempDb db;
+  auto sup = SqliteSuppressionStore::open(db.path);
+  EXPECT_TRUE(sup->account_suppressed_reasons().empty());
+  sup->set_account_suppressed_reasons({"BOUNCE"});
+  EXPECT_EQ(sup->account_suppressed_reasons(), std::vector<std::string>{"BOUNCE"});
+  sup->put_suppressed({"c@example.com", "COMPLAINT", 30, "", ""});
+  sup->put_suppressed({"a@example.com", "BOUNCE", 10, "", ""});
+  sup->put_suppressed({"b@example.com", "BOUNCE", 20, "", ""});
+  domain::SuppressionFilter f;
+  auto all = sup->list_suppressed(f);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].email_address, "a@example.com");
+  f.reasons = {"BOUNCE"};
+  f.start = 15;
+  auto some = sup->list_suppressed(f);
+  ASSERT_EQ(some.size(), 1u);
+  EXPECT_EQ(some[0].email_address, "b@example.com");
+  f = {};
+  f.after = "a@example.com";
+  f.limit = 1;
+  auto page = sup->list_suppressed(f);
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].email_address, "b@example.com");
+  EXPECT_TRUE(sup->delete_suppressed("B@example.com"));
+  EXPECT_FALSE(sup->delete_suppressed("b@example.com"));
+  EXPECT_FALSE(sup->get_suppressed("b@example.com"));
 }
 
 TEST(SendingStore, ConcurrentAsyncEnqueuesShareTransactionsAndAllCommit) {
