@@ -37,6 +37,8 @@ void load_config_file(const std::string& path, ServeOptions& options) {
     } else if (k == "max_body_bytes") {
       options.max_body_bytes =
           static_cast<std::size_t>(value.value<std::int64_t>().value_or(48 << 20));
+    } else if (k == "public_url") {
+      options.public_url = value.value<std::string>().value_or(options.public_url);
     } else {
       throw std::runtime_error("config file " + path + ": unknown key '" + k + "'");
     }

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   serve->add_option("--data-dir", serve_options.data_dir, "Folder of the embedded database");
   serve->add_option("--config", config_file, "TOML configuration file");
   serve->add_option("--threads", serve_options.threads, "Worker threads (default: all cores)");
+  serve->add_option("--public-url", serve_options.public_url,
+                    "Base URL of open/click tracking links (default http://<listen address>)");
   serve->add_flag("--sandbox", serve_options.sandbox,
                   "Sending requires verified identities, as in the SES sandbox");
 

@@ -18,13 +18,14 @@ struct ServeOptions {
   double max_send_rate = 1000;
   std::size_t max_connections = 10000;
   std::size_t max_body_bytes = 48 * 1024 * 1024;
+  std::string public_url;  // base of tracking links; empty: http://<listen host:port>
 };
 
 // Parses HOST:PORT (or [v6]:PORT, or :PORT); false on bad input.
 bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port);
 
 // Reads a TOML config file into `options` (keys: listen, data_dir, threads, sandbox,
-// max_24_hour_send, max_send_rate, max_connections, max_body_bytes). Throws on errors.
+// max_24_hour_send, max_send_rate, max_connections, max_body_bytes, public_url). Throws on errors.
 void load_config_file(const std::string& path, ServeOptions& options);
 
 }  // namespace mailtally::app

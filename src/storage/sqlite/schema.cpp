@@ -95,6 +95,15 @@ CREATE TABLE event_cursors (
   PRIMARY KEY (configuration_set, destination)
 ) STRICT;
 )sql",
+    // 3: server secrets (hex text), created once at first start and shared by every node using
+    // the database: "tracking" signs the open/click tracking tokens.
+    R"sql(
+CREATE TABLE server_secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at REAL NOT NULL
+) STRICT;
+)sql",
 };
 
 [[noreturn]] void refuse(const std::string& why) {
