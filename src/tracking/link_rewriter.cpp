@@ -105,7 +105,9 @@ class Rewriter {
     }
     bool placeholder = html_.find(kOpenTrackerPlaceholder) != std::string_view::npos;
     if (options_.open && !placeholder) {
+      // At the very end, the pixel goes before trailing line breaks and blanks.
       std::size_t at = html_.size();
+      while (at > 0 && is_blank(html_[at - 1])) --at;
       if (auto pos = end_tag_offset(body)) {
         at = *pos;
       } else if (auto rpos = end_tag_offset(root)) {

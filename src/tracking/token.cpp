@@ -1,5 +1,7 @@
 #include "tracking/token.hpp"
 
+#include <optional>
+
 #include "base/crypto.hpp"
 
 namespace mailtally::tracking {
@@ -47,11 +49,76 @@ class Reader {
     data_.remove_prefix(n);
     return true;
   }
+  bool bytes(std::size_t n, std::string& s) {
+    if (n > data_.size()) return false;
+    s.assign(data_.substr(0, n));
+    data_.remove_prefix(n);
+    return true;
+  }
   bool done() const { return data_.empty(); }
 
  private:
   std::string_view data_;
 };
+
+// SES-form message ids ("%016x-<uuid4>-%06d", lower-case hex) travel as 27 bytes instead of
+// 60 characters: 8 + 16 bytes of hex digits and the 6-digit suffix as a 3-byte number.
+constexpr std::uint8_t kIdText = 0, kIdPacked = 1;
+constexpr std::size_t kPackedIdBytes = 27;
+constexpr int kIdGroups[] = {16, 8, 4, 4, 4, 12};  // hex digits between the dashes
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+std::optional<std::string> pack_id(std::string_view id) {
+  if (id.size() != 60) return std::nullopt;
+  std::string hex;
+  std::size_t pos = 0;
+  for (int n : kIdGroups) {
+    for (int i = 0; i < n; ++i) {
+      if (hex_value(id[pos]) < 0) return std::nullopt;
+      hex += id[pos++];
+    }
+    if (id[pos++] != '-') return std::nullopt;
+  }
+  std::uint32_t suffix = 0;
+  for (; pos < id.size(); ++pos) {
+    if (id[pos] < '0' || id[pos] > '9') return std::nullopt;
+    suffix = suffix * 10 + static_cast<std::uint32_t>(id[pos] - '0');
+  }
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    out += static_cast<char>(hex_value(hex[i]) << 4 | hex_value(hex[i + 1]));
+  }
+  out += static_cast<char>(suffix >> 16);
+  out += static_cast<char>(suffix >> 8 & 0xff);
+  out += static_cast<char>(suffix & 0xff);
+  return out;
+}
+
+std::optional<std::string> unpack_id(std::string_view b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  std::size_t byte = 0;
+  for (int n : kIdGroups) {
+    for (int i = 0; i < n; i += 2, ++byte) {
+      auto v = static_cast<unsigned char>(b[byte]);
+      id += kHex[v >> 4];
+      id += kHex[v & 15];
+    }
+    id += '-';
+  }
+  std::uint32_t suffix = static_cast<std::uint32_t>(static_cast<unsigned char>(b[24])) << 16 |
+                         static_cast<std::uint32_t>(static_cast<unsigned char>(b[25])) << 8 |
+                         static_cast<unsigned char>(b[26]);
+  if (suffix > 999999) return std::nullopt;
+  std::string digits = std::to_string(suffix);
+  id += std::string(6 - digits.size(), '0') + digits;
+  return id;
+}
 
 std::string mac(std::string_view secret, std::string_view payload) {
   auto d = base::hmac_sha256(secret, payload);
@@ -91,7 +158,13 @@ std::string encode_token(std::string_view secret, const Token& t) {
   std::string payload;
   payload += static_cast<char>(kVersion);
   payload += static_cast<char>(t.kind);
-  put_field(payload, t.message_id);
+  if (auto packed = pack_id(t.message_id)) {
+    payload += static_cast<char>(kIdPacked);
+    payload += *packed;
+  } else {
+    payload += static_cast<char>(kIdText);
+    put_field(payload, t.message_id);
+  }
   if (t.kind == TokenKind::Click) {
     put_field(payload, t.link);
     put_varint(payload, t.tags.size());
@@ -123,7 +196,17 @@ std::optional<Token> decode_token(std::string_view secret, std::string_view text
   } else {
     return std::nullopt;
   }
-  if (!r.field(t.message_id) || t.message_id.empty()) return std::nullopt;
+  std::uint8_t id_form = 0;
+  if (!r.byte(id_form)) return std::nullopt;
+  if (id_form == kIdPacked) {
+    std::string packed;
+    if (!r.bytes(kPackedIdBytes, packed)) return std::nullopt;
+    auto id = unpack_id(packed);
+    if (!id) return std::nullopt;
+    t.message_id = std::move(*id);
+  } else if (id_form != kIdText || !r.field(t.message_id) || t.message_id.empty()) {
+    return std::nullopt;
+  }
   if (t.kind == TokenKind::Click) {
     std::size_t count = 0;
     if (!r.field(t.link) || !r.varint(count)) return std::nullopt;

@@ -2,7 +2,9 @@
 // the server record an event (or redirect anywhere) it did not issue.
 //
 // Layout (then base64url without padding):
-//   payload = version (1) | kind (1 open, 2 click) | field(message id)
+//   payload = version (1) | kind (1 open, 2 click) | message id
+//             (0 field(id), or 1 and 27 bytes for an SES-form id: its hex digits packed and
+//             the "-NNNNNN" suffix as a 3-byte number)
 //             [click: field(link) | varint(tag count) | (field(name) field(value))*]
 //   field   = varint(byte length) bytes        varint = LEB128, at most 4 bytes
 //   token   = payload | first 16 bytes of HMAC-SHA256(secret, payload)

@@ -20,6 +20,17 @@ TEST(TrackingToken, RoundTripsOpenAndClick) {
   EXPECT_EQ(decode_token(kSecret, encode_token(kSecret, click_token())), click_token());
 }
 
+TEST(TrackingToken, PacksSesMessageIds) {
+  Token t{TokenKind::Open, "010001a22a79311e-dad4098c-edb9-4fc1-844c-fbadb6da9f8c-000042", {}, {}};
+  std::string text = encode_token(kSecret, t);
+  EXPECT_EQ(decode_token(kSecret, text), t);
+  EXPECT_EQ(text.size(), base64url_encode(std::string(2 + 1 + 27 + kMacBytes, 'x')).size());
+  // Ids of other forms (upper-case hex here) travel as text, unchanged.
+  Token upper{
+      TokenKind::Open, "010001A22A79311E-dad4098c-edb9-4fc1-844c-fbadb6da9f8c-000042", {}, {}};
+  EXPECT_EQ(decode_token(kSecret, encode_token(kSecret, upper)), upper);
+}
+
 TEST(TrackingToken, IsUrlSafe) {
   std::string t = encode_token(kSecret, click_token());
   EXPECT_EQ(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
