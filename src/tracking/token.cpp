@@ -38,7 +38,7 @@ class Reader {
       std::uint8_t b = 0;
       if (!byte(b)) return false;
       v |= static_cast<std::size_t>(b & 0x7f) << (7 * i);
-      if (!(b & 0x80)) return v <= kMaxVarint;
+      if (!(b & 0x80)) return v <= kMaxVarint && (i == 0 || b != 0);  // minimal form only
     }
     return false;
   }
@@ -204,7 +204,8 @@ std::optional<Token> decode_token(std::string_view secret, std::string_view text
     auto id = unpack_id(packed);
     if (!id) return std::nullopt;
     t.message_id = std::move(*id);
-  } else if (id_form != kIdText || !r.field(t.message_id) || t.message_id.empty()) {
+  } else if (id_form != kIdText || !r.field(t.message_id) || t.message_id.empty() ||
+             pack_id(t.message_id)) {  // an SES-form id is always packed
     return std::nullopt;
   }
   if (t.kind == TokenKind::Click) {
