@@ -378,3 +378,8 @@ def test_public_url_from_the_config_file(server_factory, tmp_path):
     cs = tracked_set(ses, types=("open",))
     html = html_of(mailbox_raw(srv, send_html(ses, cs)))
     assert "http://mail.example.test:8080/t/o/" in html
+    # The command line wins over the file.
+    srv2 = server_factory(extra_args=("--config", str(conf), "--public-url", "http://cli.test"))
+    ses2 = srv2.client("ses")
+    cs2 = tracked_set(ses2, types=("open",))
+    assert "http://cli.test/t/o/" in html_of(mailbox_raw(srv2, send_html(ses2, cs2)))
