@@ -383,3 +383,38 @@ def test_public_url_from_the_config_file(server_factory, tmp_path):
     ses2 = srv2.client("ses")
     cs2 = tracked_set(ses2, types=("open",))
     assert "http://cli.test/t/o/" in html_of(mailbox_raw(srv2, send_html(ses2, cs2)))
+
+
+def test_raw_message_bytes_stay_identical_outside_the_changed_attributes(server, ses):
+    cs = tracked_set(ses, types=("click",))
+    raw = ("From: =?UTF-8?B?U8OpbmRlcg==?= <sender@example.com>\r\n"
+           f"To: {READER},\r\n  b@example.org\r\n"
+           "Subject: folded\r\n subject line\r\n"
+           "X-Custom:   spaced   value  \r\n"
+           "MIME-Version: 1.0\r\n"
+           "Content-Type: multipart/related;\r\n\tboundary=\"rel\"; type=\"text/html\"\r\n"
+           "\r\n"
+           "preamble text\r\n"
+           "--rel\r\n"
+           "Content-Type: text/html; charset=\"iso-8859-1\"\r\n"
+           "Content-Transfer-Encoding: 8bit\r\n"
+           "\r\n"
+           "<p>Caf\xe9 <a\r\nhref=\"https://e.test/x\"   title='t'>x</a><!-- <a href=\"https://c.test/\"> -->"
+           "</p>\r\n"
+           "--rel\r\n"
+           "Content-Type: image/png\r\n"
+           "Content-Transfer-Encoding: base64\r\n"
+           "Content-ID: <img1>\r\n"
+           "\r\n"
+           "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5E"
+           "rkJggg==\r\n"
+           "--rel--\r\n"
+           "epilogue\r\n").encode("latin-1")
+    mid = ses.send_raw_email(RawMessage={"Data": raw}, ConfigurationSetName=cs)["MessageId"]
+    out = mailbox_raw(server, mid)
+    link = re.search(rb'href="(http://[^"]+/t/c/[^"]+)"', out).group(1)
+    assert hit(link.decode()).header("Location") == "https://e.test/x"
+    lines = out.split(b"\r\n")
+    assert lines[0].startswith(b"Date: ") and lines[1].startswith(b"Message-ID: <" + mid.encode())
+    restored = b"\r\n".join(lines[2:]).replace(link, b"https://e.test/x")
+    assert restored == raw

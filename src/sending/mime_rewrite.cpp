@@ -141,7 +141,15 @@ std::optional<std::string> module_rewrite_html_parts(std::string_view raw,
   g_mime_format_options_free(options);
   if (n < 0) return std::nullopt;
   GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
-  return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+  std::string result(reinterpret_cast<const char*>(bytes->data), bytes->len);
+  // GMime writes the epilogue's last line ending as it likes (none, or a bare LF); keep the
+  // message's own.
+  std::string_view eol = crlf ? "\r\n" : "\n";
+  if (raw.ends_with(eol) && !result.ends_with(eol)) {
+    if (!result.empty() && result.back() == '\n') result.pop_back();
+    result += eol;
+  }
+  return result;
 }
 
 }  // namespace mailtally::sending
