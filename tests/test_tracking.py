@@ -418,3 +418,20 @@ def test_raw_message_bytes_stay_identical_outside_the_changed_attributes(server,
     assert lines[0].startswith(b"Date: ") and lines[1].startswith(b"Message-ID: <" + mid.encode())
     restored = b"\r\n".join(lines[2:]).replace(link, b"https://e.test/x")
     assert restored == raw
+
+
+def test_a_7bit_part_whose_lines_grow_too_long_becomes_quoted_printable(server, ses):
+    cs = tracked_set(ses, types=("click",))
+    line = "".join(f'<a href="https://e.test/{i}">{i}</a>' for i in range(12))
+    assert len(line) < 998
+    untracked = mailbox_raw(server, send_html(ses, None, html=f"<p>{line}</p>", text=None))
+    assert email.message_from_bytes(untracked)["Content-Transfer-Encoding"] == "7bit"
+    mid = send_html(ses, cs, html=f"<p>{line}</p>", text=None)
+    raw = mailbox_raw(server, mid)
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Content-Transfer-Encoding"] == "quoted-printable"
+    assert all(len(x) <= 998 for x in raw.split(b"\r\n"))
+    html = msg.get_content()
+    hrefs = [a["href"] for a in anchors(html).anchors]
+    assert len(hrefs) == 12 and all("/t/c/" in h for h in hrefs)
+    assert hit(hrefs[3]).header("Location") == "https://e.test/3"
