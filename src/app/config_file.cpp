@@ -106,6 +106,8 @@ void load_config_file(const std::string& path, ServeOptions& options) {
       options.relay_retry_max = value.value<double>().value_or(options.relay_retry_max);
     } else if (k == "relay_timeout") {
       options.relay_timeout = value.value<double>().value_or(options.relay_timeout);
+    } else if (k == "public_url") {
+      options.public_url = value.value<std::string>().value_or(options.public_url);
     } else if (!load_smtp_key(k, value, path, options.smtp)) {
       throw std::runtime_error("config file " + path + ": unknown key '" + k + "'");
     }

@@ -30,12 +30,14 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
 
   app::ServeOptions serve_options;
-  std::string listen, config_file;
+  std::string listen, config_file, public_url;
   auto* serve = cli.add_subcommand("serve", "Run the server");
   serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:4580)");
   serve->add_option("--data-dir", serve_options.data_dir, "Folder of the embedded database");
   serve->add_option("--config", config_file, "TOML configuration file");
   serve->add_option("--threads", serve_options.threads, "Worker threads (default: all cores)");
+  serve->add_option("--public-url", public_url,
+                    "Base URL of open/click tracking links (default http://<listen address>)");
   serve->add_flag("--sandbox", serve_options.sandbox,
                   "Sending requires verified identities, as in the SES sandbox");
   // SMTP (docs/smtp.md). Flags win over the config file, so they are applied after it.
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
   try {
     if (serve->parsed()) {
       if (!config_file.empty()) app::load_config_file(config_file, serve_options);
+      if (!public_url.empty()) serve_options.public_url = public_url;
       if (!listen.empty() && !app::parse_listen(listen, serve_options.host, serve_options.port)) {
         std::cerr << "mailtally: --listen must be HOST:PORT, got '" << listen << "'\n";
         return 2;

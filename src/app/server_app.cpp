@@ -11,6 +11,7 @@
 
 #include "app/credentials.hpp"
 #include "base/clock.hpp"
+#include "base/crypto.hpp"
 #include "destinations/cloudwatch_sink.hpp"
 #include "domain/control_plane.hpp"
 #include "http/server.hpp"
@@ -31,6 +32,7 @@
 #include "storage/sqlite/sqlite_store.hpp"
 #include "storage/sqlite/suppression_store.hpp"
 #include "storage/sqlite/template_store.hpp"
+#include "tracking/tracker.hpp"
 
 namespace mailtally::app {
 namespace {
@@ -168,6 +170,9 @@ int serve(const ServeOptions& options) {
     delivery.notify();
     dispatcher.notify();
   });
+  tracking::Tracker tracker(*store, *sending_store, clock,
+                            sending_store->server_secret("tracking", base::random_bytes(32)));
+  sender.set_instrumenter(&tracker);
   metrics::Compactor compactor(*metric_store, clock);
   services::OperationTable operations;
   register_operations(operations, control, sender, *metric_store, clock, *template_store,
@@ -189,6 +194,7 @@ int serve(const ServeOptions& options) {
     if (services::is_local_api_request(req)) {
       return services::handle_local_api(*sending_store, req);
     }
+    if (tracking::Tracker::is_tracking_request(req)) return tracker.handle(req);
     if (services::Gateway::is_api_request(req)) return gateway.handle(req);
     return text_response(404, R"({"message":"not found"})");
   });
@@ -198,6 +204,11 @@ int serve(const ServeOptions& options) {
     smtp_options.region = options.region;
     smtp_server.emplace(smtp_options, options.data_dir, credentials, sender);
   }
+  // Requests (and so sends) arrive only after server.start() has bound the port.
+  tracker.set_base_url([&] {
+    return options.public_url.empty() ? tracking::default_base_url(options.host, server.port())
+                                      : options.public_url;
+  });
   compactor.start();
   dispatcher.start();
   delivery.start();

@@ -29,16 +29,16 @@ struct ServeOptions {
   double relay_retry_initial = 60;
   double relay_retry_max = 900;
   double relay_timeout = 30;
+  std::string public_url;  // base of tracking links; empty: http://<listen host:port>
 };
 
 // Parses HOST:PORT (or [v6]:PORT, or :PORT); false on bad input.
 bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port);
 
 // Reads a TOML config file into `options` (keys: listen, data_dir, threads, sandbox,
-// max_24_hour_send, max_send_rate, max_connections, max_body_bytes, region, and the smtp_* keys
-// of docs/smtp.md). Throws on errors.
-// max_24_hour_send, max_send_rate, max_connections, max_body_bytes, relay,
-// relay_retry_window, relay_retry_initial, relay_retry_max, relay_timeout). Throws on errors.
+// max_24_hour_send, max_send_rate, max_connections, max_body_bytes, region, relay,
+// relay_retry_window, relay_retry_initial, relay_retry_max, relay_timeout, public_url, and the
+// smtp_* keys of docs/smtp.md). Throws on errors.
 void load_config_file(const std::string& path, ServeOptions& options);
 
 }  // namespace mailtally::app

@@ -144,6 +144,20 @@ class SendingStore {
   // The message's copy as stored in the queue table (also after delivery).
   virtual std::optional<std::string> raw_message(std::string_view message_id) = 0;
 
+  // ---- open/click tracking ----
+  // Builds events for the stored message `message_id` and appends them with the message's
+  // configuration set, in ONE transaction: `make` gets the message's `mail` JSON and its
+  // acceptance time (epoch seconds) and returns the events (may be empty). Returns false, and
+  // appends nothing, when no message has that id. `make` runs under the store's write lock:
+  // keep it short and never call the store from it.
+  using MakeEvents = std::function<std::vector<NewEvent>(std::string_view mail, double created_at)>;
+  virtual bool append_message_events(std::string_view message_id, const MakeEvents& make,
+                                     double now) = 0;
+  // The server secret `name` (bytes). On first use it is stored with the value `candidate`
+  // (the caller passes fresh random bytes); later calls, also from other processes sharing the
+  // database, return the stored value. `name` is [a-z_]+.
+  virtual std::string server_secret(std::string_view name, std::string_view candidate) = 0;
+
   // ---- event cursors (table event_cursors) ----
   // last_seq of the cursor, or nullopt when it was never written.
   virtual std::optional<std::int64_t> cursor(std::string_view configuration_set,

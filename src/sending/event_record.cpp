@@ -163,6 +163,32 @@ std::string complaint_record(std::string_view mail, const ComplaintFacts& c) {
   return wrap("Complaint", mail, "complaint", o);
 }
 
+std::string open_record(std::string_view mail, const EngagementFacts& o) {
+  json::object body;
+  body["ipAddress"] = o.ip_address;
+  body["timestamp"] = iso_millis(o.timestamp);
+  body["userAgent"] = o.user_agent;
+  return wrap("Open", mail, "open", body);
+}
+
+std::string click_record(std::string_view mail, const EngagementFacts& c) {
+  json::object body;
+  body["ipAddress"] = c.ip_address;
+  body["link"] = c.link;
+  json::object tags;
+  for (const auto& [name, value] : c.link_tags) {
+    if (auto* existing = tags.if_contains(name)) {
+      existing->as_array().emplace_back(value);
+    } else {
+      tags[name] = json::array{json::value(value)};
+    }
+  }
+  body["linkTags"] = std::move(tags);
+  body["timestamp"] = iso_millis(c.timestamp);
+  body["userAgent"] = c.user_agent;
+  return wrap("Click", mail, "click", body);
+}
+
 bool event_facts_from_record(std::string_view record, bool tags_from_header,
                              domain::EventFacts& out) {
   boost::system::error_code ec;
@@ -188,6 +214,16 @@ bool event_facts_from_record(std::string_view record, bool tags_from_header,
       const auto* val = h.as_object().if_contains("value");
       if (n && val && n->is_string() && val->is_string()) {
         out.headers.emplace_back(std::string(n->as_string()), std::string(val->as_string()));
+      }
+    }
+  }
+  if (const auto* click = v.as_object().if_contains("click"); click && click->is_object()) {
+    if (const auto* lt = click->as_object().if_contains("linkTags"); lt && lt->is_object()) {
+      for (const auto& [name, values] : lt->as_object()) {
+        if (!values.is_array()) continue;
+        for (const auto& val : values.as_array()) {
+          if (val.is_string()) out.link_tags.emplace_back(name, val.as_string());
+        }
       }
     }
   }

@@ -85,9 +85,22 @@ struct ComplaintFacts {
 };
 std::string complaint_record(std::string_view mail, const ComplaintFacts& c);
 
+// Open and Click (spec 10.2): who fetched the pixel or followed the link, and when.
+struct EngagementFacts {
+  double timestamp = 0;
+  std::string ip_address;
+  std::string user_agent;
+  std::string link;                                            // clicks: the original URL
+  std::vector<std::pair<std::string, std::string>> link_tags;  // clicks: in link order
+};
+std::string open_record(std::string_view mail, const EngagementFacts& o);
+// `linkTags` is {name: [values]} (always present, {} without tags), as in SES's example.
+std::string click_record(std::string_view mail, const EngagementFacts& c);
+
 // Feeds domain::publish: the message tags of a stored record's `mail` (header tags flagged when
 // `tags_from_header`: the non-"ses:" tags then came from X-SES-MESSAGE-TAGS) and its headers.
-// Returns false when `record` is not a record this module wrote.
+// Click records also give their click.linkTags. Returns false when `record` is not a record
+// this module wrote.
 bool event_facts_from_record(std::string_view record, bool tags_from_header,
                              domain::EventFacts& out);
 

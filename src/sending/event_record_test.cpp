@@ -179,6 +179,43 @@ TEST(EventRecord, RejectMatchesAwsExample) {
   expect_same(json::parse(aws), json::parse(reject_record(mail_json(mail))), "");
 }
 
+TEST(EventRecord, ClickAndOpenObjectsMatchAwsExamples) {
+  const char* aws_click =
+      R"({"ipAddress":"192.0.2.1","link":"http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html","linkTags":{"samplekey0":["samplevalue0"],"samplekey1":["samplevalue1"]},"timestamp":"2017-08-09T23:51:25.570Z","userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/60.0.3112.90 Safari/537.36"})";
+  EngagementFacts c;
+  c.timestamp = *base::parse_iso8601("2017-08-09T23:51:25.570Z");
+  c.ip_address = "192.0.2.1";
+  c.user_agent =
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      "Chrome/60.0.3112.90 Safari/537.36";
+  c.link = "http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html";
+  c.link_tags = {{"samplekey0", "samplevalue0"}, {"samplekey1", "samplevalue1"}};
+  auto mail = example_mail("2017-08-09T23:50:05.795Z", "sender@example.com", {}, auto_tags());
+  std::string record = click_record(mail_json(mail), c);
+  auto v = json::parse(record);
+  EXPECT_EQ(v.at("eventType").as_string(), "Click");
+  expect_same(json::parse(aws_click), v.at("click"), "click");
+
+  const char* aws_open =
+      R"({"ipAddress":"192.0.2.1","timestamp":"2017-08-09T22:00:19.652Z","userAgent":"Mozilla/5.0 (iPhone; CPU iPhone OS 10_3_3 like Mac OS X) AppleWebKit/603.3.8 (KHTML, like Gecko) Mobile/14G60"})";
+  EngagementFacts o;
+  o.timestamp = *base::parse_iso8601("2017-08-09T22:00:19.652Z");
+  o.ip_address = "192.0.2.1";
+  o.user_agent =
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 10_3_3 like Mac OS X) AppleWebKit/603.3.8 (KHTML, like "
+      "Gecko) Mobile/14G60";
+  auto ov = json::parse(open_record(mail_json(mail), o));
+  EXPECT_EQ(ov.at("eventType").as_string(), "Open");
+  expect_same(json::parse(aws_open), ov.at("open"), "open");
+
+  // The dispatcher reads the clicked link's tags back for linkTag dimensions.
+  domain::EventFacts facts;
+  ASSERT_TRUE(event_facts_from_record(record, false, facts));
+  std::vector<std::pair<std::string, std::string>> want{{"samplekey0", "samplevalue0"},
+                                                        {"samplekey1", "samplevalue1"}};
+  EXPECT_EQ(facts.link_tags, want);
+}
+
 TEST(EventRecord, HeadersTruncatedBeyondTenKilobytes) {
   auto mail = example_mail("2016-10-14T17:38:15.211Z", "sender@example.com", {}, {});
   for (int i = 0; i < 200; ++i) mail.headers.emplace_back("X-Filler", std::string(100, 'x'));

@@ -305,7 +305,8 @@ base::Expected<Sender::Accepted, SendError> Sender::accept(const SendRequest& r)
   q.configuration_set = set_name;
   q.recipients = std::move(p.recipients);
   q.mail = mail_json(mail);
-  q.raw = std::move(p.raw);
+  q.raw =
+      instrumenter_ ? instrumenter_->instrument(id, set_name, std::move(p.raw)) : std::move(p.raw);
   q.created_at = now;
   q.has_virus = p.has_virus;
   q.tags_from_header = r.tags.empty() && !p.header_tags.empty();

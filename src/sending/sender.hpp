@@ -71,10 +71,23 @@ struct SendError {
   std::string configuration_set;
 };
 
+// Changes the final message before it is stored (open/click tracking, src/tracking/).
+// Called once per accepted send, from the sending thread; implementations are thread-safe.
+class MessageInstrumenter {
+ public:
+  virtual ~MessageInstrumenter() = default;
+  // The message to store and deliver: `raw` itself when nothing applies.
+  virtual std::string instrument(std::string_view message_id, std::string_view configuration_set,
+                                 std::string raw) = 0;
+};
+
 class Sender {
  public:
   Sender(domain::ConfigStore& config, domain::SendingStore& store, const base::Clock& clock,
          domain::AccountSettings account, std::function<void()> on_enqueued = {});
+
+  // Set before the first send; `instrumenter` must outlive the Sender (nullptr: none).
+  void set_instrumenter(MessageInstrumenter* instrumenter) { instrumenter_ = instrumenter; }
 
   // The MessageId once the message and its Send event are committed.
   base::Expected<std::string, SendError> send(const SendRequest& request);
@@ -99,6 +112,7 @@ class Sender {
   const base::Clock& clock_;
   domain::AccountSettings account_;
   std::function<void()> on_enqueued_;
+  MessageInstrumenter* instrumenter_ = nullptr;
 };
 
 }  // namespace mailtally::sending

@@ -131,6 +131,15 @@ CREATE TABLE account_suppression (
   reasons TEXT NOT NULL  -- JSON array of BOUNCE / COMPLAINT
 ) STRICT;
 )sql",
+    // 5: server secrets (hex text), created once at first start and shared by every node using
+    // the database: "tracking" signs the open/click tracking tokens.
+    R"sql(
+CREATE TABLE server_secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at REAL NOT NULL
+) STRICT;
+)sql",
 };
 
 [[noreturn]] void refuse(const std::string& why) {

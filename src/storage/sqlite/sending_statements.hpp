@@ -49,10 +49,15 @@ inline constexpr Sql kAdvanceCursor{
     "ON CONFLICT (configuration_set, destination) DO UPDATE SET "
     "last_seq = max(last_seq, excluded.last_seq)"};
 
+// Open/click tracking (slot 31: the last one, to keep clear of slots other features add).
+inline constexpr Sql kMessageForEvents{
+    31, "SELECT configuration_set, mail, created_at FROM messages WHERE message_id = ?1"};
+
 constexpr bool sending_slots_are_distinct() {
-  constexpr const Sql* all[] = {&kInsertMessage, &kInsertEvent, &kQueued,       &kFinishMessage,
-                                &kInsertMailbox, &kEvents,      &kMailbox,      &kMailboxMessage,
-                                &kRawMessage,    &kGetCursor,   &kAdvanceCursor};
+  constexpr const Sql* all[] = {&kInsertMessage, &kInsertEvent,    &kQueued,
+                                &kFinishMessage, &kInsertMailbox,  &kEvents,
+                                &kMailbox,       &kMailboxMessage, &kRawMessage,
+                                &kGetCursor,     &kAdvanceCursor,  &kMessageForEvents};
   bool used[Connection::kMaxCachedStatements] = {};
   for (const Sql* sql : all) {
     if (sql->slot < 18 || sql->slot >= Connection::kMaxCachedStatements || used[sql->slot]) {

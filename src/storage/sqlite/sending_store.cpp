@@ -292,6 +292,54 @@ std::optional<std::string> SqliteSendingStore::raw_message(std::string_view mess
   return std::string(s.text(0));
 }
 
+bool SqliteSendingStore::append_message_events(std::string_view message_id, const MakeEvents& make,
+                                               double now) {
+  auto conn = pool_->acquire();
+  std::lock_guard lock(write_mu_);
+  sqlite::Transaction tx(*conn);
+  std::string set;
+  std::vector<domain::NewEvent> events;
+  {
+    auto s = use(*conn, sqlite::kMessageForEvents);
+    s.bind(1, message_id);
+    if (!s.step()) return false;
+    set = std::string(s.text(0));
+    events = make(s.text(1), s.real(2));
+  }
+  for (const auto& e : events) insert_event(*conn, message_id, set, e, now);
+  tx.commit();
+  return true;
+}
+
+std::string SqliteSendingStore::server_secret(std::string_view name, std::string_view candidate) {
+  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != name.npos) {
+    throw std::invalid_argument("server_secret: bad name");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : candidate) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  // Name and value are [a-z_] and [0-9a-f]: safe to put in the SQL text (no cached slot used).
+  auto conn = pool_->acquire();
+  std::lock_guard lock(write_mu_);
+  sqlite::Transaction tx(*conn);
+  std::string n(name);
+  conn->exec(("INSERT INTO server_secrets (name, value, created_at) VALUES ('" + n + "', '" + hex +
+              "', (julianday('now') - 2440587.5) * 86400.0) ON CONFLICT (name) DO NOTHING")
+                 .c_str());
+  std::string stored =
+      conn->query_text(("SELECT value FROM server_secrets WHERE name = '" + n + "'").c_str());
+  tx.commit();
+  std::string out;
+  for (std::size_t i = 0; i + 1 < stored.size(); i += 2) {
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    out += static_cast<char>(nibble(stored[i]) << 4 | nibble(stored[i + 1]));
+  }
+  return out;
+}
+
 std::optional<std::int64_t> SqliteSendingStore::cursor(std::string_view set,
                                                        std::string_view destination) {
   auto conn = pool_->acquire();

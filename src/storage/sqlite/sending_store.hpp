@@ -56,6 +56,10 @@ class SqliteSendingStore final : public domain::SendingStore {
   std::optional<domain::MailboxEntry> mailbox_message(std::string_view message_id) override;
   std::optional<std::string> raw_message(std::string_view message_id) override;
 
+  bool append_message_events(std::string_view message_id, const MakeEvents& make,
+                             double now) override;
+  std::string server_secret(std::string_view name, std::string_view candidate) override;
+
   std::optional<std::int64_t> cursor(std::string_view configuration_set,
                                      std::string_view destination) override;
   void advance_cursor(std::string_view configuration_set, std::string_view destination,

@@ -38,6 +38,44 @@ domain::QueuedMessage message(std::string id, std::string set) {
   return m;
 }
 
+TEST(SendingStore, AppendMessageEventsUsesTheStoredMailAndSet) {
+  TempDb db;
+  auto s = SqliteSendingStore::open(db.path);
+  auto m = message("m1", "Set1");
+  m.mail = R"({"messageId":"m1"})";
+  s->enqueue(m, {{"Send", "{}"}}, 10);
+  auto make = [](std::string_view mail, double created_at) {
+    EXPECT_EQ(mail, R"({"messageId":"m1"})");
+    EXPECT_EQ(created_at, 10);
+    return std::vector<domain::NewEvent>{{"Click", "{\"mail\":" + std::string(mail) + "}"}};
+  };
+  EXPECT_TRUE(s->append_message_events("m1", make, 20));
+  EXPECT_FALSE(s->append_message_events("nope", make, 20));
+  domain::EventFilter f;
+  f.event_type = "Click";
+  auto e = s->events(f);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].configuration_set, "Set1");
+  EXPECT_EQ(e[0].record, R"({"mail":{"messageId":"m1"}})");
+  EXPECT_EQ(e[0].created_at, 20);
+}
+
+TEST(SendingStore, ServerSecretIsCreatedOnceAndShared) {
+  TempDb db;
+  std::string first(32, '\x01');
+  first[5] = '\xff';
+  first[6] = '\0';
+  {
+    auto s = SqliteSendingStore::open(db.path);
+    EXPECT_EQ(s->server_secret("tracking", first), first);
+    EXPECT_EQ(s->server_secret("tracking", std::string(32, 'x')), first);
+  }
+  auto other = SqliteSendingStore::open(db.path);  // a restart, or another node
+  EXPECT_EQ(other->server_secret("tracking", std::string(32, 'y')), first);
+  EXPECT_EQ(other->server_secret("other", "ab"), "ab");
+  EXPECT_THROW(other->server_secret("Bad'name", "x"), std::invalid_argument);
+}
+
 TEST(SendingStore, EnqueueCompleteAndRead) {
   TempDb db;
   auto s = SqliteSendingStore::open(db.path);
