@@ -37,6 +37,16 @@ void load_config_file(const std::string& path, ServeOptions& options) {
     } else if (k == "max_body_bytes") {
       options.max_body_bytes =
           static_cast<std::size_t>(value.value<std::int64_t>().value_or(48 << 20));
+    } else if (k == "cloudwatch_price_per_metric") {
+      auto v = value.value<double>();
+      if (!v || *v < 0)
+        throw std::runtime_error("config file " + path + ": " + k + " must be >= 0");
+      options.cloudwatch_price_per_metric = *v;
+    } else if (k == "series_cap_per_destination") {
+      auto v = value.value<std::int64_t>();
+      if (!v || *v < 0)
+        throw std::runtime_error("config file " + path + ": " + k + " must be >= 0");
+      options.series_cap_per_destination = *v;
     } else {
       throw std::runtime_error("config file " + path + ": unknown key '" + k + "'");
     }

@@ -34,6 +34,16 @@ int main(int argc, char** argv) {
   serve->add_option("--data-dir", serve_options.data_dir, "Folder of the embedded database");
   serve->add_option("--config", config_file, "TOML configuration file");
   serve->add_option("--threads", serve_options.threads, "Worker threads (default: all cores)");
+  std::optional<double> price;
+  std::optional<std::int64_t> series_cap;
+  serve
+      ->add_option("--cloudwatch-price-per-metric", price,
+                   "USD per CloudWatch metric and month for the cost estimate (default 0.30)")
+      ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--series-cap", series_cap,
+                   "Default cap on the series each CloudWatch destination may create")
+      ->check(CLI::NonNegativeNumber);
   serve->add_flag("--sandbox", serve_options.sandbox,
                   "Sending requires verified identities, as in the SES sandbox");
 
@@ -60,6 +70,8 @@ int main(int argc, char** argv) {
   try {
     if (serve->parsed()) {
       if (!config_file.empty()) app::load_config_file(config_file, serve_options);
+      if (price) serve_options.cloudwatch_price_per_metric = *price;
+      if (series_cap) serve_options.series_cap_per_destination = *series_cap;
       if (!listen.empty() && !app::parse_listen(listen, serve_options.host, serve_options.port)) {
         std::cerr << "mailtally: --listen must be HOST:PORT, got '" << listen << "'\n";
         return 2;

@@ -18,13 +18,16 @@ struct ServeOptions {
   double max_send_rate = 1000;
   std::size_t max_connections = 10000;
   std::size_t max_body_bytes = 48 * 1024 * 1024;
+  double cloudwatch_price_per_metric = 0.30;               // USD per metric-month (cost estimate)
+  std::optional<std::int64_t> series_cap_per_destination;  // default cap; nullopt: none
 };
 
 // Parses HOST:PORT (or [v6]:PORT, or :PORT); false on bad input.
 bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port);
 
 // Reads a TOML config file into `options` (keys: listen, data_dir, threads, sandbox,
-// max_24_hour_send, max_send_rate, max_connections, max_body_bytes). Throws on errors.
+// max_24_hour_send, max_send_rate, max_connections, max_body_bytes,
+// cloudwatch_price_per_metric, series_cap_per_destination). Throws on errors.
 void load_config_file(const std::string& path, ServeOptions& options);
 
 }  // namespace mailtally::app

@@ -1,6 +1,7 @@
 #include "destinations/cloudwatch_sink.hpp"
 
 #include <chrono>
+#include <set>
 
 #include "domain/publishing.hpp"
 
@@ -20,13 +21,6 @@ metrics::Datum count_of(std::string ns, std::string name, std::vector<metrics::D
   return d;
 }
 
-// "Set/destination" -> ("Set", "destination"); the account key has no destination.
-std::pair<std::string, std::string> split_key(std::string_view key) {
-  auto slash = key.find('/');
-  if (slash == std::string_view::npos) return {std::string(key), std::string()};
-  return {std::string(key.substr(0, slash)), std::string(key.substr(slash + 1))};
-}
-
 // What CloudWatch can hold and later give back: the store's own rules plus the API's dimension
 // limits (names 1..255, values 1..1024 characters).
 bool retrievable(const metrics::SeriesKey& series) {
@@ -39,35 +33,116 @@ bool retrievable(const metrics::SeriesKey& series) {
   return true;
 }
 
+// A key telling series apart inside one batch.
+std::string batch_key(const metrics::SeriesKey& k) {
+  std::string s = k.metric.name;
+  for (const auto& d : k.metric.dimensions) {
+    s += '\x1f';
+    s += d.name;
+    s += '\x1e';
+    s += d.value;
+  }
+  return s + '\x1d' + k.unit;
+}
+
 }  // namespace
+
+std::pair<std::string, std::string> split_cursor_key(std::string_view key) {
+  auto slash = key.find('/');
+  if (slash == std::string_view::npos) return {std::string(key), std::string()};
+  return {std::string(key.substr(0, slash)), std::string(key.substr(slash + 1))};
+}
 
 std::string sink_cursor_name(std::string_view cursor_key) {
   return "ses-publishing:" + std::string(cursor_key);
 }
 
-CloudWatchSink::CloudWatchSink(metrics::MetricStore& store, const base::Clock& clock)
-    : store_(store), clock_(clock) {}
+CloudWatchSink::CloudWatchSink(metrics::MetricStore& store, metrics::PublishingLedger& ledger,
+                               const base::Clock& clock, SinkOptions options)
+    : store_(store), ledger_(ledger), clock_(clock), options_(options) {}
 
 std::optional<std::int64_t> CloudWatchSink::cursor(std::string_view cursor_key) {
   return store_.cursor(sink_cursor_name(cursor_key));
 }
 
+void CloudWatchSink::load_caps() {
+  if (caps_loaded_) return;
+  for (auto& [owner, cap] : ledger_.caps()) cap_overrides_[owner] = cap;
+  caps_loaded_ = true;
+}
+
+std::optional<std::int64_t> CloudWatchSink::cap_of(std::string_view cursor_key) {
+  std::lock_guard lock(mu_);
+  load_caps();
+  if (auto it = cap_overrides_.find(cursor_key); it != cap_overrides_.end()) return it->second;
+  return options_.default_cap;
+}
+
+void CloudWatchSink::set_cap(std::string_view cursor_key, std::optional<std::int64_t> cap) {
+  std::lock_guard lock(mu_);
+  load_caps();
+  ledger_.set_cap(cursor_key, cap);
+  if (cap) {
+    cap_overrides_[std::string(cursor_key)] = *cap;
+  } else if (auto it = cap_overrides_.find(cursor_key); it != cap_overrides_.end()) {
+    cap_overrides_.erase(it);
+  }
+}
+
 void CloudWatchSink::apply(std::string_view cursor_key, std::int64_t seq,
                            const std::vector<domain::Datapoint>& datapoints,
                            const std::vector<domain::MetricDrop>& drops) {
-  // A batch read again after a crash between our commit and the dispatcher's own position.
-  if (auto done = cursor(cursor_key); done && seq <= *done) return;
+  std::lock_guard lock(mu_);
+  apply_locked(cursor_key, seq, datapoints, drops, nullptr, nullptr);
+}
+
+void CloudWatchSink::apply(std::string_view cursor_key, std::int64_t seq,
+                           const std::vector<domain::Datapoint>& datapoints,
+                           const std::vector<domain::MetricDrop>& drops,
+                           const domain::PublishContext& context) {
+  std::lock_guard lock(mu_);
+  apply_locked(cursor_key, seq, datapoints, drops, &context, nullptr);
+}
+
+void CloudWatchSink::apply_replay(std::string_view cursor_key,
+                                  const std::vector<domain::Datapoint>& datapoints,
+                                  const std::vector<domain::MetricDrop>& drops,
+                                  std::string_view fingerprint,
+                                  const std::vector<metrics::SeqRange>& ranges) {
+  std::lock_guard lock(mu_);
+  domain::PublishContext ctx{fingerprint, 0};
+  apply_locked(cursor_key, 0, datapoints, drops, &ctx, &ranges);
+}
+
+void CloudWatchSink::apply_locked(std::string_view cursor_key, std::int64_t seq,
+                                  const std::vector<domain::Datapoint>& datapoints,
+                                  const std::vector<domain::MetricDrop>& drops,
+                                  const domain::PublishContext* context,
+                                  const std::vector<metrics::SeqRange>* replayed) {
+  // A live batch read again after a crash between our commit and the dispatcher's position.
+  if (!replayed) {
+    if (auto done = cursor(cursor_key); done && seq <= *done) return;
+  }
   const double now = std::chrono::duration<double>(clock_.now().time_since_epoch()).count();
-  auto [set, destination] = split_key(cursor_key);
-  auto dropped = [&](std::string_view reason, double timestamp) {
-    return count_of(std::string(kDiagnosticsNamespace), std::string(kDroppedMetric),
-                    {{"ConfigurationSet", set.empty() ? "-" : set},
-                     {"EventDestination", destination.empty() ? "-" : destination},
-                     {"Reason", std::string(reason)}},
-                    timestamp);
-  };
+  const bool account = cursor_key == domain::kAccountCursorKey;
+  auto [set, destination] = split_cursor_key(cursor_key);
+  metrics::LedgerWrite ledger;
+  ledger.owner = std::string(cursor_key);
   std::vector<metrics::Datum> data;
-  data.reserve(datapoints.size() + drops.size());
+  data.reserve(datapoints.size() + drops.size() + 2);
+  auto drop = [&](std::string_view reason, std::int64_t event_seq, const std::string& message_id,
+                  const std::string& dimension, double timestamp) {
+    data.push_back(count_of(std::string(kDiagnosticsNamespace), std::string(kDroppedMetric),
+                            {{"ConfigurationSet", set.empty() ? "-" : set},
+                             {"EventDestination", destination.empty() ? "-" : destination},
+                             {"Reason", std::string(reason)}},
+                            now));
+    ledger.drops.push_back({std::string(reason), event_seq, message_id, dimension, timestamp});
+  };
+
+  // Candidates and the series this destination does not publish into yet.
+  std::vector<metrics::Datum> candidates;
+  std::vector<const domain::Datapoint*> sources;
   for (const auto& p : datapoints) {
     std::vector<metrics::Dimension> dims;
     dims.reserve(p.dimensions.size());
@@ -75,14 +150,89 @@ void CloudWatchSink::apply(std::string_view cursor_key, std::int64_t seq,
     auto d =
         count_of(std::string(domain::kSesNamespace), p.metric_name, std::move(dims), p.timestamp);
     if (retrievable(d.series)) {
-      data.push_back(std::move(d));
+      candidates.push_back(std::move(d));
+      sources.push_back(&p);
     } else {
-      data.push_back(dropped("unstorable_dimension", p.timestamp));
+      drop(kUnstorable, p.seq, p.message_id, "", p.timestamp);
     }
   }
-  for (const auto& drop : drops)
-    data.push_back(dropped(domain::drop_reason_name(drop.reason), now));
-  store_.put(data, metrics::CursorAdvance{sink_cursor_name(cursor_key), seq});
+  std::optional<std::int64_t> cap;
+  std::int64_t* owned = nullptr;
+  if (!account && !candidates.empty()) {
+    load_caps();
+    if (auto it = cap_overrides_.find(cursor_key); it != cap_overrides_.end()) {
+      cap = it->second;
+    } else {
+      cap = options_.default_cap;
+    }
+    auto oc = owned_counts_.find(cursor_key);
+    if (oc == owned_counts_.end()) {
+      auto n = static_cast<std::int64_t>(ledger_.owned_series(cursor_key).size());
+      oc = owned_counts_.emplace(std::string(cursor_key), n).first;
+    }
+    owned = &oc->second;
+    std::vector<metrics::SeriesKey> keys;
+    keys.reserve(candidates.size());
+    for (const auto& c : candidates) keys.push_back(c.series);
+    std::vector<bool> have = ledger_.claimed(cursor_key, keys);
+    std::set<std::string> accepted, refused;
+    std::int64_t fresh = 0;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      if (have[i]) {
+        data.push_back(std::move(candidates[i]));
+        continue;
+      }
+      std::string bk = batch_key(candidates[i].series);
+      bool ok = accepted.count(bk) > 0;
+      if (!ok && !refused.count(bk)) {
+        ok = !cap || *owned + fresh < *cap;
+        if (ok) {
+          ++fresh;
+          accepted.insert(bk);
+        } else {
+          refused.insert(bk);
+        }
+      }
+      if (ok) {
+        ledger.claims.push_back(data.size());
+        data.push_back(std::move(candidates[i]));
+      } else {
+        const auto* p = sources[i];
+        drop(kCapReached, p->seq, p->message_id, "", p->timestamp);
+      }
+    }
+    *owned += fresh;
+  } else {
+    for (auto& c : candidates) data.push_back(std::move(c));
+  }
+  const std::size_t published = data.size() - ledger.drops.size();
+  for (const auto& d : drops) {
+    drop(domain::drop_reason_name(d.reason), d.seq, d.message_id, d.dimension,
+         d.timestamp > 0 ? d.timestamp : now);
+  }
+  if (account) add_reputation(datapoints, data, now);
+
+  if (context && !context->fingerprint.empty()) {
+    ledger.fingerprint = std::string(context->fingerprint);
+    if (replayed) {
+      ledger.replayed = *replayed;
+    } else {
+      ledger.live = metrics::SeqRange{context->read_after, seq};
+    }
+  }
+  try {
+    if (replayed) {
+      ledger_.put_published(data, nullptr, ledger);
+    } else {
+      metrics::CursorAdvance advance{sink_cursor_name(cursor_key), seq};
+      ledger_.put_published(data, &advance, ledger);
+    }
+  } catch (...) {
+    if (owned) owned_counts_.erase(std::string(cursor_key));  // recount next time
+    window_loaded_ = window_loaded_ && !account;
+    throw;
+  }
+  published_.fetch_add(published, std::memory_order_relaxed);
 }
 
 }  // namespace mailtally::destinations
