@@ -123,7 +123,7 @@ void render_series(const LocalMetricsContext& c, std::string& out) {
       if (!labels.empty()) labels += ',';
       labels += ln + "=\"" + prometheus_escape(d.value) + "\"";
     }
-    f.samples.push_back("{" + labels + "} " + number(value));
+    f.samples.push_back((labels.empty() ? " " : "{" + labels + "} ") + number(value));
   }
   std::set<std::string> used;
   for (auto& [key, f] : families) {
