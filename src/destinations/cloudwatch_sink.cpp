@@ -125,7 +125,10 @@ void CloudWatchSink::apply_locked(std::string_view cursor_key, std::int64_t seq,
   }
   const double now = std::chrono::duration<double>(clock_.now().time_since_epoch()).count();
   const bool account = cursor_key == domain::kAccountCursorKey;
-  auto [set, destination] = split_cursor_key(cursor_key);
+  // Named strings, not structured bindings: lambdas capture them (clang 14).
+  const auto parts = split_cursor_key(cursor_key);
+  const std::string& set = parts.first;
+  const std::string& destination = parts.second;
   metrics::LedgerWrite ledger;
   ledger.owner = std::string(cursor_key);
   std::vector<metrics::Datum> data;
