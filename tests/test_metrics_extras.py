@@ -358,8 +358,12 @@ def test_metrics_endpoint_scraped_by_a_real_prometheus(server, ses, cloudwatch, 
         assert sends and float(sends[0]["value"][1]) >= 2
         latency = query('mailtally_http_request_duration_seconds_count{operation="SendEmail"}')
         assert latency and float(latency[0]["value"][1]) >= 2
-        assert query("mailtally_events_dispatched_total")
-        assert query("mailtally_queue_depth")
+        assert float(query("mailtally_events_dispatched_total")[0]["value"][1]) >= 4
+        depth = query("mailtally_queue_depth")
+        assert depth and float(depth[0]["value"][1]) >= 0
+        # Both messages get delivered: the queue drains to zero.
+        wait_until(lambda: (query("mailtally_queue_depth") or [{"value": [0, "x"]}])[0]
+                   ["value"][1] == "0", 15, interval=0.5, what="an empty queue")
     finally:
         proc.terminate()
         proc.wait(timeout=15)

@@ -149,10 +149,10 @@ void render_series(const LocalMetricsContext& c, std::string& out) {
 void render_server(const LocalMetricsContext& c, std::string& out) {
   if (c.gateway) c.gateway->render(out);
 
-  constexpr std::size_t kQueueScan = 10000;
-  const std::size_t depth = c.events.queued(0, kQueueScan, 0, 1).size();
-  out += "# HELP mailtally_queue_depth Messages accepted and not yet delivered (counted up to " +
-         std::to_string(kQueueScan) + ").\n# TYPE mailtally_queue_depth gauge\n";
+  const std::size_t depth = c.events.queue_depth();
+  out +=
+      "# HELP mailtally_queue_depth Messages accepted and not yet delivered.\n# TYPE "
+      "mailtally_queue_depth gauge\n";
   out += "mailtally_queue_depth " + std::to_string(depth) + "\n";
 
   const std::int64_t position = c.events.cursor("", "").value_or(0);

@@ -224,6 +224,12 @@ std::optional<std::string> SqliteSendingStore::raw_message(std::string_view mess
   return std::string(s.text(0));
 }
 
+std::size_t SqliteSendingStore::queue_depth() {
+  auto conn = pool_->acquire();
+  // Uses the partial index messages_queued; not cached (monitoring only, no statement slot).
+  return static_cast<std::size_t>(conn->query_int("SELECT count(*) FROM messages WHERE state = 0"));
+}
+
 std::optional<std::int64_t> SqliteSendingStore::cursor(std::string_view set,
                                                        std::string_view destination) {
   auto conn = pool_->acquire();

@@ -37,6 +37,7 @@ class SqliteSendingStore final : public domain::SendingStore {
 
   std::int64_t enqueue(const domain::QueuedMessage& message,
                        const std::vector<domain::NewEvent>& events, double now) override;
+  std::size_t queue_depth() override;
   std::vector<domain::QueuedMessage> queued(std::int64_t after_id, std::size_t limit,
                                             std::size_t shard, std::size_t shards) override;
   std::size_t complete(const std::vector<Completion>& completions, double now) override;
