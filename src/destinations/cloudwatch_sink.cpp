@@ -1,7 +1,7 @@
 #include "destinations/cloudwatch_sink.hpp"
 
 #include <chrono>
-#include <set>
+#include <unordered_map>
 
 #include "domain/publishing.hpp"
 
@@ -133,19 +133,25 @@ void CloudWatchSink::apply_locked(std::string_view cursor_key, std::int64_t seq,
   ledger.owner = std::string(cursor_key);
   std::vector<metrics::Datum> data;
   data.reserve(datapoints.size() + drops.size() + 2);
+  auto dropped_datum = [&](std::string_view reason) {
+    return count_of(std::string(kDiagnosticsNamespace), std::string(kDroppedMetric),
+                    {{"ConfigurationSet", set.empty() ? "-" : set},
+                     {"EventDestination", destination.empty() ? "-" : destination},
+                     {"Reason", std::string(reason)}},
+                    now);
+  };
   auto drop = [&](std::string_view reason, std::int64_t event_seq, const std::string& message_id,
                   const std::string& dimension, double timestamp) {
-    data.push_back(count_of(std::string(kDiagnosticsNamespace), std::string(kDroppedMetric),
-                            {{"ConfigurationSet", set.empty() ? "-" : set},
-                             {"EventDestination", destination.empty() ? "-" : destination},
-                             {"Reason", std::string(reason)}},
-                            now));
+    data.push_back(dropped_datum(reason));
     ledger.drops.push_back({std::string(reason), event_seq, message_id, dimension, timestamp});
   };
 
-  // Candidates and the series this destination does not publish into yet.
-  std::vector<metrics::Datum> candidates;
+  // Datapoints go straight into `data`; `candidates` indexes the storable ones and `sources`
+  // their datapoints (a refused one is replaced in place by its drop).
+  std::vector<std::size_t> candidates;
   std::vector<const domain::Datapoint*> sources;
+  candidates.reserve(datapoints.size());
+  sources.reserve(datapoints.size());
   for (const auto& p : datapoints) {
     std::vector<metrics::Dimension> dims;
     dims.reserve(p.dimensions.size());
@@ -153,60 +159,54 @@ void CloudWatchSink::apply_locked(std::string_view cursor_key, std::int64_t seq,
     auto d =
         count_of(std::string(domain::kSesNamespace), p.metric_name, std::move(dims), p.timestamp);
     if (retrievable(d.series)) {
-      candidates.push_back(std::move(d));
+      candidates.push_back(data.size());
       sources.push_back(&p);
+      data.push_back(std::move(d));
     } else {
       drop(kUnstorable, p.seq, p.message_id, "", p.timestamp);
     }
   }
-  std::optional<std::int64_t> cap;
   std::int64_t* owned = nullptr;
   if (!account && !candidates.empty()) {
     load_caps();
-    if (auto it = cap_overrides_.find(cursor_key); it != cap_overrides_.end()) {
-      cap = it->second;
-    } else {
-      cap = options_.default_cap;
-    }
+    std::optional<std::int64_t> cap = options_.default_cap;
+    if (auto it = cap_overrides_.find(cursor_key); it != cap_overrides_.end()) cap = it->second;
     auto oc = owned_counts_.find(cursor_key);
     if (oc == owned_counts_.end()) {
       auto n = static_cast<std::int64_t>(ledger_.owned_series(cursor_key).size());
       oc = owned_counts_.emplace(std::string(cursor_key), n).first;
     }
     owned = &oc->second;
+    // Ask the ledger once per distinct series of the batch (batches repeat few series).
+    std::vector<std::size_t> slot(candidates.size());
+    std::unordered_map<std::string, std::size_t> distinct;
     std::vector<metrics::SeriesKey> keys;
-    keys.reserve(candidates.size());
-    for (const auto& c : candidates) keys.push_back(c.series);
-    std::vector<bool> have = ledger_.claimed(cursor_key, keys);
-    std::set<std::string> accepted, refused;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      const metrics::SeriesKey& k = data[candidates[i]].series;
+      auto [it, fresh_key] = distinct.emplace(batch_key(k), keys.size());
+      if (fresh_key) keys.push_back(k);
+      slot[i] = it->second;
+    }
+    const std::vector<bool> have = ledger_.claimed(cursor_key, keys);
+    // Per distinct series not yet claimed: 1 accepted (new series), 2 refused (cap).
+    std::vector<char> decision(keys.size(), 0);
     std::int64_t fresh = 0;
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-      if (have[i]) {
-        data.push_back(std::move(candidates[i]));
-        continue;
+      const std::size_t k = slot[i];
+      if (have[k]) continue;
+      if (decision[k] == 0) {
+        decision[k] = (!cap || *owned + fresh < *cap) ? 1 : 2;
+        if (decision[k] == 1) ++fresh;
       }
-      std::string bk = batch_key(candidates[i].series);
-      bool ok = accepted.count(bk) > 0;
-      if (!ok && !refused.count(bk)) {
-        ok = !cap || *owned + fresh < *cap;
-        if (ok) {
-          ++fresh;
-          accepted.insert(bk);
-        } else {
-          refused.insert(bk);
-        }
-      }
-      if (ok) {
-        ledger.claims.push_back(data.size());
-        data.push_back(std::move(candidates[i]));
+      if (decision[k] == 1) {
+        ledger.claims.push_back(candidates[i]);
       } else {
         const auto* p = sources[i];
-        drop(kCapReached, p->seq, p->message_id, "", p->timestamp);
+        data[candidates[i]] = dropped_datum(kCapReached);
+        ledger.drops.push_back({std::string(kCapReached), p->seq, p->message_id, "", p->timestamp});
       }
     }
     *owned += fresh;
-  } else {
-    for (auto& c : candidates) data.push_back(std::move(c));
   }
   const std::size_t published = data.size() - ledger.drops.size();
   for (const auto& d : drops) {
