@@ -12,7 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
-  awscli python3-boto3 python3-pytest wrk curl
+  awscli python3-boto3 python3-pytest wrk curl prometheus
   swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl openssl python3-aiosmtpd
 )
 

@@ -108,6 +108,16 @@ void load_config_file(const std::string& path, ServeOptions& options) {
       options.relay_timeout = value.value<double>().value_or(options.relay_timeout);
     } else if (k == "public_url") {
       options.public_url = value.value<std::string>().value_or(options.public_url);
+    } else if (k == "cloudwatch_price_per_metric") {
+      auto v = value.value<double>();
+      if (!v || *v < 0)
+        throw std::runtime_error("config file " + path + ": " + k + " must be >= 0");
+      options.cloudwatch_price_per_metric = *v;
+    } else if (k == "series_cap_per_destination") {
+      auto v = value.value<std::int64_t>();
+      if (!v || *v < 0)
+        throw std::runtime_error("config file " + path + ": " + k + " must be >= 0");
+      options.series_cap_per_destination = *v;
     } else if (!load_smtp_key(k, value, path, options.smtp)) {
       throw std::runtime_error("config file " + path + ": unknown key '" + k + "'");
     }

@@ -38,6 +38,16 @@ int main(int argc, char** argv) {
   serve->add_option("--threads", serve_options.threads, "Worker threads (default: all cores)");
   serve->add_option("--public-url", public_url,
                     "Base URL of open/click tracking links (default http://<listen address>)");
+  std::optional<double> price;
+  std::optional<std::int64_t> series_cap;
+  serve
+      ->add_option("--cloudwatch-price-per-metric", price,
+                   "USD per CloudWatch metric and month for the cost estimate (default 0.30)")
+      ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--series-cap", series_cap,
+                   "Default cap on the series each CloudWatch destination may create")
+      ->check(CLI::NonNegativeNumber);
   serve->add_flag("--sandbox", serve_options.sandbox,
                   "Sending requires verified identities, as in the SES sandbox");
   // SMTP (docs/smtp.md). Flags win over the config file, so they are applied after it.
@@ -92,6 +102,8 @@ int main(int argc, char** argv) {
     if (serve->parsed()) {
       if (!config_file.empty()) app::load_config_file(config_file, serve_options);
       if (!public_url.empty()) serve_options.public_url = public_url;
+      if (price) serve_options.cloudwatch_price_per_metric = *price;
+      if (series_cap) serve_options.series_cap_per_destination = *series_cap;
       if (!listen.empty() && !app::parse_listen(listen, serve_options.host, serve_options.port)) {
         std::cerr << "mailtally: --listen must be HOST:PORT, got '" << listen << "'\n";
         return 2;

@@ -24,6 +24,7 @@
 #include "services/cloudwatch.hpp"
 #include "services/gateway.hpp"
 #include "services/local_api.hpp"
+#include "services/local_metrics_api.hpp"
 #include "services/providers.hpp"
 #include "services/ses_send.hpp"
 #include "services/ses_templates.hpp"
@@ -155,7 +156,9 @@ int serve(const ServeOptions& options) {
   domain::ControlPlane control(*store, clock, account);
 
   auto metric_store = storage_metrics(options.data_dir, clock);
-  destinations::CloudWatchSink cloudwatch_sink(*metric_store, clock);
+  destinations::SinkOptions sink_options;
+  sink_options.default_cap = options.series_cap_per_destination;
+  destinations::CloudWatchSink cloudwatch_sink(*metric_store, *metric_store, clock, sink_options);
   sending::EventDispatcher dispatcher(*sending_store, *store, cloudwatch_sink);
   sending::DeliveryOptions delivery_options;
   delivery_options.on_applied = [&] { dispatcher.notify(); };
@@ -179,6 +182,11 @@ int serve(const ServeOptions& options) {
                       *suppression_store);
   services::Gateway gateway(credentials, clock, operations);
   services::install_validation_mappers(gateway);
+  services::GatewayMetrics gateway_metrics;
+  gateway.set_observer(&gateway_metrics);
+  const services::LocalMetricsContext local_metrics{
+      *sending_store,  *store,           *metric_store, *metric_store,
+      cloudwatch_sink, &gateway_metrics, clock,         options.cloudwatch_price_per_metric};
 
   http::ServerOptions http_options;
   http_options.host = options.host;
@@ -191,6 +199,7 @@ int serve(const ServeOptions& options) {
     if (path == "/health" && (req.method == "GET" || req.method == "HEAD")) {
       return text_response(200, R"({"status":"ok"})");
     }
+    if (services::is_local_metrics_request(req)) return handle_local_metrics(local_metrics, req);
     if (services::is_local_api_request(req)) {
       return services::handle_local_api(*sending_store, req);
     }

@@ -30,6 +30,8 @@ struct ServeOptions {
   double relay_retry_max = 900;
   double relay_timeout = 30;
   std::string public_url;  // base of tracking links; empty: http://<listen host:port>
+  double cloudwatch_price_per_metric = 0.30;               // USD per metric-month (cost estimate)
+  std::optional<std::int64_t> series_cap_per_destination;  // default cap; nullopt: none
 };
 
 // Parses HOST:PORT (or [v6]:PORT, or :PORT); false on bad input.
@@ -37,8 +39,9 @@ bool parse_listen(const std::string& text, std::string& host, std::uint16_t& por
 
 // Reads a TOML config file into `options` (keys: listen, data_dir, threads, sandbox,
 // max_24_hour_send, max_send_rate, max_connections, max_body_bytes, region, relay,
-// relay_retry_window, relay_retry_initial, relay_retry_max, relay_timeout, public_url, and the
-// smtp_* keys of docs/smtp.md). Throws on errors.
+// relay_retry_window, relay_retry_initial, relay_retry_max, relay_timeout, public_url,
+// cloudwatch_price_per_metric, series_cap_per_destination, and the smtp_* keys of
+// docs/smtp.md). Throws on errors.
 void load_config_file(const std::string& path, ServeOptions& options);
 
 }  // namespace mailtally::app

@@ -17,6 +17,16 @@ struct MetricDrop {
   std::int64_t seq = 0;
   DropReason reason = DropReason::BadHeaderCharacters;
   std::string dimension;
+  std::string message_id;  // diagnostics
+  double timestamp = 0;    // the event's time, epoch seconds
+};
+
+// What a batch was published under: the destination's publishing_fingerprint() and the
+// dispatcher's read position before the batch (every event in (read_after, seq] was looked at
+// under that configuration). The sink's replay ledger uses it; empty for the account key.
+struct PublishContext {
+  std::string_view fingerprint;
+  std::int64_t read_after = 0;
 };
 
 // The cursor of one destination: "<configuration set>/<event destination>" ('/' is not allowed
@@ -52,6 +62,12 @@ class MetricSink {
   virtual void apply(std::string_view cursor_key, std::int64_t seq,
                      const std::vector<Datapoint>& datapoints,
                      const std::vector<MetricDrop>& drops) = 0;
+  // apply() with what the batch was published under; sinks that keep a replay ledger override.
+  virtual void apply(std::string_view cursor_key, std::int64_t seq,
+                     const std::vector<Datapoint>& datapoints, const std::vector<MetricDrop>& drops,
+                     const PublishContext& /*context*/) {
+    apply(cursor_key, seq, datapoints, drops);
+  }
 };
 
 }  // namespace mailtally::domain

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/crypto.hpp"
 #include "domain/rules.hpp"
 
 namespace mailtally::domain {
@@ -42,6 +43,26 @@ std::string_view drop_reason_name(DropReason r) {
 }
 
 std::string_view metric_name(EventType t) { return event_type_name(t); }
+
+std::string publishing_fingerprint(const EventDestination& d) {
+  std::string text = d.enabled ? "enabled;" : "disabled;";
+  for (EventType t : d.matching_event_types) {
+    text += event_type_name(t);
+    text += ',';
+  }
+  text += ';';
+  if (d.cloudwatch) {
+    for (const auto& dim : d.cloudwatch->dimensions) {
+      text += dim.name;
+      text += '\x1f';
+      text += std::to_string(static_cast<int>(dim.source));
+      text += '\x1f';
+      text += dim.default_value;
+      text += '\x1e';
+    }
+  }
+  return base::hex(base::sha256(text)).substr(0, 16);
+}
 
 std::optional<Outcome> publish(const EventDestination& d, const EventFacts& e) {
   if (!d.cloudwatch || !d.enabled) return std::nullopt;

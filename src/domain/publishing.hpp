@@ -42,7 +42,9 @@ struct Datapoint {
   std::string metric_name;  // Send, Delivery, Rendering Failure, ...
   std::vector<std::pair<std::string, std::string>> dimensions;  // in configuration order
   double timestamp = 0;
-  double value = 1;  // unit Count
+  double value = 1;        // unit Count
+  std::int64_t seq = 0;    // the event's log seq (0 when not from the log)
+  std::string message_id;  // the event's message (diagnostics)
 };
 
 struct Outcome {
@@ -54,6 +56,11 @@ struct Outcome {
 // nullopt when the destination does not take this event (not CloudWatch, disabled, or the
 // event type is not among its MatchingEventTypes).
 std::optional<Outcome> publish(const EventDestination& destination, const EventFacts& event);
+
+// A short stable digest of what decides a CloudWatch destination's datapoints (enabled flag,
+// matching event types, dimension names, sources and defaults): equal fingerprints publish
+// equal datapoints for the same event. The replay ledger keys on it.
+std::string publishing_fingerprint(const EventDestination& destination);
 
 // The CloudWatch metric name of an event type (same as the published record's eventType).
 std::string_view metric_name(EventType t);

@@ -141,6 +141,9 @@ class SendingStore {
   virtual std::vector<MailboxEntry> mailbox(std::optional<std::string> recipient,
                                             std::size_t limit) = 0;
   virtual std::optional<MailboxEntry> mailbox_message(std::string_view message_id) = 0;
+  // Messages accepted and not yet delivered (for monitoring). The default counts through
+  // queued(), up to 100,000; adapters answer it cheaply.
+  virtual std::size_t queue_depth() { return queued(0, 100000, 0, 1).size(); }
   // The message's copy as stored in the queue table (also after delivery).
   virtual std::optional<std::string> raw_message(std::string_view message_id) = 0;
 

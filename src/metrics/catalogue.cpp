@@ -147,6 +147,11 @@ const Catalogue::Metric* Catalogue::find_metric(std::string_view canonical) cons
   return it == by_metric_key_.end() ? nullptr : it->second.get();
 }
 
+const Catalogue::Series* Catalogue::series_by_id(std::int64_t id) const {
+  auto it = series_.find(id);
+  return it == series_.end() ? nullptr : it->second.get();
+}
+
 const std::vector<Catalogue::Metric*>& Catalogue::candidates(const ListFilter& f) const {
   const std::vector<Metric*>* best = &all_;
   auto consider = [&](const StringMap<std::vector<Metric*>>& index, const std::string& key) {

@@ -62,6 +62,8 @@ class Catalogue {
   void remove(std::int64_t series_id);
 
   Series* find_series(std::string_view canonical_series_key) const;
+  // nullptr when no series has that id (never stored, or expired).
+  const Series* series_by_id(std::int64_t id) const;
   const Metric* find_metric(std::string_view canonical) const;
   std::int64_t max_id() const { return max_id_; }
   std::size_t series_count() const { return series_.size(); }

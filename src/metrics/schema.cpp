@@ -50,6 +50,46 @@ CREATE TABLE cursors (
   position INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 2: the publishing ledger (metrics/publishing_ledger.hpp).
+    R"sql(
+CREATE TABLE series_owners (
+  owner TEXT NOT NULL,        -- destination key "<configuration set>/<event destination>"
+  series INTEGER NOT NULL,    -- series.id
+  PRIMARY KEY (owner, series)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE drop_counts (
+  owner TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  last_at REAL NOT NULL,      -- epoch seconds of the latest drop's event
+  PRIMARY KEY (owner, reason)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE drop_examples (   -- the latest few drops per owner and reason
+  owner TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  seq INTEGER NOT NULL,       -- event log seq
+  message_id TEXT NOT NULL,
+  dimension TEXT NOT NULL,
+  at REAL NOT NULL,
+  PRIMARY KEY (owner, reason, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE coverage (        -- event seqs in (after, last] published under a configuration
+  owner TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  after INTEGER NOT NULL,
+  last INTEGER NOT NULL,
+  replay INTEGER NOT NULL,    -- 0: live dispatcher, 1: replay
+  PRIMARY KEY (owner, fingerprint, after, replay)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE series_caps (
+  owner TEXT NOT NULL PRIMARY KEY,
+  cap INTEGER NOT NULL
+) STRICT;
+)sql",
 };
 
 [[noreturn]] void refuse(const std::string& why) {

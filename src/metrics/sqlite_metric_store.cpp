@@ -109,6 +109,7 @@ std::unique_ptr<SqliteMetricStore> SqliteMetricStore::open(const std::string& pa
                           s.integer(5));
   }
   store->next_id_ = store->catalogue_.max_id() + 1;
+  store->load_owners();
   return store;
 }
 
@@ -118,7 +119,13 @@ void SqliteMetricStore::put(const std::vector<Datum>& data, const CursorAdvance&
   put_batch(data, &advance);
 }
 
-void SqliteMetricStore::put_batch(const std::vector<Datum>& data, const CursorAdvance* advance) {
+void SqliteMetricStore::put_published(const std::vector<Datum>& data, const CursorAdvance* advance,
+                                      const LedgerWrite& ledger) {
+  put_batch(data, advance, &ledger);
+}
+
+void SqliteMetricStore::put_batch(const std::vector<Datum>& data, const CursorAdvance* advance,
+                                  const LedgerWrite* ledger) {
   using std::chrono::duration_cast;
   const std::int64_t now =
       duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
@@ -150,7 +157,7 @@ void SqliteMetricStore::put_batch(const std::vector<Datum>& data, const CursorAd
     }
   }
 
-  if (data.empty() && advance == nullptr) return;
+  if (data.empty() && advance == nullptr && ledger == nullptr) return;
   std::lock_guard write_lock(write_mu_);
   const std::int64_t first_new_id = next_id_;
   std::vector<std::int64_t> ids(data.size());
@@ -211,6 +218,7 @@ void SqliteMetricStore::put_batch(const std::vector<Datum>& data, const CursorAd
     if (advance) {
       writer_->use(schema::kSetCursor).bind(1, advance->name).bind(2, advance->position).run();
     }
+    if (ledger) write_ledger(*ledger, ids);
     tx.commit();
   } catch (...) {
     next_id_ = first_new_id;
@@ -226,6 +234,14 @@ void SqliteMetricStore::put_batch(const std::vector<Datum>& data, const CursorAd
     std::unique_lock lock(catalogue_mu_);
     for (auto& n : created) {
       catalogue_.add(n.id, n.key, std::move(n.canonical), std::move(n.unit), now);
+    }
+  }
+  if (ledger && !ledger->claims.empty()) {
+    std::unique_lock lock(catalogue_mu_);
+    for (std::size_t i : ledger->claims) {
+      if (i >= ids.size()) continue;
+      std::string k = ledger->owner + '\x1d' + std::to_string(ids[i]);
+      if (owner_index_.emplace(std::move(k), 1).second) owners_[ledger->owner].push_back(ids[i]);
     }
   }
 }

@@ -30,6 +30,7 @@
 #include "base/clock.hpp"
 #include "metrics/catalogue.hpp"
 #include "metrics/metric_store.hpp"
+#include "metrics/publishing_ledger.hpp"
 
 namespace mailtally::sqlite {
 class Connection;
@@ -41,7 +42,9 @@ namespace sql {
 using mailtally::sqlite::Connection;
 }
 
-class SqliteMetricStore final : public MetricStore {
+// Also the PublishingLedger (its tables live in the same database, so ledger writes share the
+// datapoints' transaction); that part is in sqlite_metric_store_ledger.cpp.
+class SqliteMetricStore final : public MetricStore, public PublishingLedger {
  public:
   // Opens (creating it, mode 0600, if missing) and migrates the database at `path`, and loads
   // the catalogue. Throws std::runtime_error with a clear message on failure.
@@ -58,9 +61,30 @@ class SqliteMetricStore final : public MetricStore {
   CompactionReport compact(std::int64_t now) override;
   std::size_t series_count() const override;
 
+  // PublishingLedger
+  void put_published(const std::vector<Datum>& data, const CursorAdvance* advance,
+                     const LedgerWrite& ledger) override;
+  std::vector<bool> claimed(std::string_view owner,
+                            const std::vector<SeriesKey>& keys) const override;
+  std::vector<SeriesKey> owned_series(std::string_view owner) const override;
+  std::vector<std::string> owners() const override;
+  std::vector<DropCount> drop_counts() const override;
+  std::vector<DropNote> drop_examples(std::string_view owner, std::string_view reason,
+                                      std::size_t limit) const override;
+  std::vector<SeqRange> coverage(std::string_view owner,
+                                 std::string_view fingerprint) const override;
+  void set_cap(std::string_view owner, std::optional<std::int64_t> cap) override;
+  std::vector<std::pair<std::string, std::int64_t>> caps() const override;
+  std::vector<SeriesKey> series_named(std::string_view ns, std::string_view name) const override;
+  std::vector<SeriesKey> all_series() const override;
+
  private:
   SqliteMetricStore(std::string path, const base::Clock& clock);
-  void put_batch(const std::vector<Datum>& data, const CursorAdvance* advance);
+  void put_batch(const std::vector<Datum>& data, const CursorAdvance* advance,
+                 const LedgerWrite* ledger = nullptr);
+  // The ledger's part of put_batch, inside its transaction (writer_ held).
+  void write_ledger(const LedgerWrite& ledger, const std::vector<std::int64_t>& ids);
+  void load_owners();
   // Packs the recent rows of resolution `res` older than `horizon`; returns rows packed.
   std::int64_t pack(std::int64_t res, std::int64_t horizon);
   // Drops partitions of `table` rows at `res` that ended before `cutoff`; returns rows deleted.
@@ -80,6 +104,10 @@ class SqliteMetricStore final : public MetricStore {
 
   mutable std::shared_mutex catalogue_mu_;
   Catalogue catalogue_;
+
+  // owner -> series ids it publishes into; written after commit under catalogue_mu_.
+  StringMap<std::vector<std::int64_t>> owners_;
+  StringMap<std::int64_t> owner_index_;  // owner + "\x1d" + series id -> 1 (membership)
 
   mutable std::mutex readers_mu_;
   mutable std::vector<std::unique_ptr<sql::Connection>> readers_;  // free read connections

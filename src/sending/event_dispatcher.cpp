@@ -20,6 +20,7 @@ std::optional<domain::EventType> type_of(std::string_view name) {
 
 struct Pending {
   std::int64_t last_seq = 0;
+  std::string fingerprint;  // of the destination's configuration in this batch
   std::vector<domain::Datapoint> datapoints;
   std::vector<domain::MetricDrop> drops;
 };
@@ -98,11 +99,21 @@ std::size_t EventDispatcher::run_once() {
       if (!outcome) continue;
       Pending& p = pending[key];
       p.last_seq = e.seq;
-      if (outcome->datapoint) p.datapoints.push_back(std::move(*outcome->datapoint));
-      if (outcome->dropped) p.drops.push_back({e.seq, *outcome->dropped, outcome->dimension});
+      if (p.fingerprint.empty()) p.fingerprint = domain::publishing_fingerprint(d);
+      if (outcome->datapoint) {
+        outcome->datapoint->seq = e.seq;
+        outcome->datapoint->message_id = e.message_id;
+        p.datapoints.push_back(std::move(*outcome->datapoint));
+      }
+      if (outcome->dropped) {
+        p.drops.push_back(
+            {e.seq, *outcome->dropped, outcome->dimension, e.message_id, e.created_at});
+      }
     }
   }
-  for (const auto& [key, p] : pending) sink_.apply(key, p.last_seq, p.datapoints, p.drops);
+  for (const auto& [key, p] : pending) {
+    sink_.apply(key, p.last_seq, p.datapoints, p.drops, {p.fingerprint, filter.after});
+  }
   std::int64_t last = events.back().seq;
   store_.advance_cursor("", "", last);
   position_ = last;

@@ -91,6 +91,21 @@ wire::ApiError Gateway::map_validation(const wire::Service& service, const wire:
 }
 
 http::Response Gateway::handle(http::Request& request) {
+  if (!observer_) {
+    const wire::Service* service = nullptr;
+    const wire::Operation* operation = nullptr;
+    return handle_routed(request, service, operation);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const wire::Service* service = nullptr;
+  const wire::Operation* operation = nullptr;
+  http::Response response = handle_routed(request, service, operation);
+  observer_->observe(service, operation, response.status, std::chrono::steady_clock::now() - start);
+  return response;
+}
+
+http::Response Gateway::handle_routed(http::Request& request, const wire::Service*& routed_service,
+                                      const wire::Operation*& routed_operation) {
   stats_.requests.fetch_add(1, std::memory_order_relaxed);
   const std::string request_id = base::uuid4();
   auto fail = [&](const wire::Service* svc, wire::Protocol p, const wire::ApiError& e) {
@@ -136,6 +151,8 @@ http::Response Gateway::handle(http::Request& request) {
   }
   wire::Route& route = *routed;
   const wire::Service& service = *route.service;
+  routed_service = route.service;
+  routed_operation = route.operation;
 
   auto who = verify(service.signing_name);
   if (!who) return fail(&service, route.protocol, auth_error(who.error()));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 
 #include "auth/sigv4.hpp"
@@ -25,6 +26,16 @@ struct GatewayStats {
   std::atomic<std::uint64_t> errors{0};
 };
 
+// Sees every request the gateway answers (e.g. services/gateway_metrics.hpp). Called on the
+// worker thread after the response is built; must be cheap and must not throw. `service` and
+// `operation` are nullptr when the request could not be routed.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void observe(const wire::Service* service, const wire::Operation* operation, int status,
+                       std::chrono::nanoseconds elapsed) noexcept = 0;
+};
+
 class Gateway {
  public:
   // All references must outlive the gateway.
@@ -38,8 +49,12 @@ class Gateway {
   // The answer, or a deferred one (http::Deferred) for operations registered with add_async.
   http::Response handle(http::Request& request);
   const GatewayStats& stats() const { return stats_; }
+  // Set before the server starts; `observer` must outlive the gateway.
+  void set_observer(RequestObserver* observer) { observer_ = observer; }
 
  private:
+  http::Response handle_routed(http::Request& request, const wire::Service*& service,
+                               const wire::Operation*& operation);
   wire::ApiError map_validation(const wire::Service& service, const wire::Operation& op,
                                 const wire::DecodeError& e) const;
   http::Response handle_async(const AsyncOperationHandler& handler, const auth::Identity& caller,
@@ -51,6 +66,7 @@ class Gateway {
   const OperationTable& operations_;
   std::vector<std::pair<const wire::Service*, ValidationMapper>> mappers_;
   GatewayStats stats_;
+  RequestObserver* observer_ = nullptr;
 };
 
 // Decompresses a gzip body; nullopt when it is not valid gzip or inflates beyond `max_bytes`.

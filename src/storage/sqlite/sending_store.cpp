@@ -340,6 +340,12 @@ std::string SqliteSendingStore::server_secret(std::string_view name, std::string
   return out;
 }
 
+std::size_t SqliteSendingStore::queue_depth() {
+  auto conn = pool_->acquire();
+  // Uses the partial index messages_queued; not cached (monitoring only, no statement slot).
+  return static_cast<std::size_t>(conn->query_int("SELECT count(*) FROM messages WHERE state = 0"));
+}
+
 std::optional<std::int64_t> SqliteSendingStore::cursor(std::string_view set,
                                                        std::string_view destination) {
   auto conn = pool_->acquire();

@@ -48,6 +48,7 @@ class SqliteSendingStore final : public domain::SendingStore {
   std::vector<domain::QueuedMessage> queued(
       std::int64_t after_id, std::size_t limit, std::size_t shard, std::size_t shards,
       double due_by = std::numeric_limits<double>::infinity()) override;
+  std::size_t queue_depth() override;
   std::size_t complete(const std::vector<Completion>& completions, double now) override;
 
   std::vector<domain::LoggedEvent> events(const domain::EventFilter& filter) override;
