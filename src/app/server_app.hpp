@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mailtally::app {
 
@@ -18,13 +20,22 @@ struct ServeOptions {
   double max_send_rate = 1000;
   std::size_t max_connections = 10000;
   std::size_t max_body_bytes = 48 * 1024 * 1024;
+  // External event destinations (docs/destinations.md): static SNS subscribers per topic ARN
+  // and the EventBridge target URL per event bus ARN.
+  std::map<std::string, std::vector<std::string>, std::less<>> sns_subscribers;
+  std::map<std::string, std::string, std::less<>> eventbridge_targets;
 };
+
+// Parses "ARN=URL" (serve flags --sns-subscriber, --eventbridge-target); false on bad input.
+bool parse_arn_url(const std::string& text, std::string& arn, std::string& url);
 
 // Parses HOST:PORT (or [v6]:PORT, or :PORT); false on bad input.
 bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port);
 
 // Reads a TOML config file into `options` (keys: listen, data_dir, threads, sandbox,
-// max_24_hour_send, max_send_rate, max_connections, max_body_bytes). Throws on errors.
+// max_24_hour_send, max_send_rate, max_connections, max_body_bytes, and the tables
+// [sns_subscriptions] (topic ARN = [URL, ...]) and [eventbridge_targets] (bus ARN = URL)).
+// Throws on errors.
 void load_config_file(const std::string& path, ServeOptions& options);
 
 }  // namespace mailtally::app

@@ -20,6 +20,7 @@
 #include "domain/sending_store.hpp"
 #include "domain/store.hpp"
 #include "sending/mime_build.hpp"
+#include "sending/quota.hpp"
 
 namespace mailtally::sending {
 
@@ -53,6 +54,8 @@ enum class SendErrorKind {
   ConfigurationSetDoesNotExist,
   ConfigurationSetSendingPaused,
   AccountSendingPaused,
+  MaxSendRateExceeded,  // SendQuota: over the maximum send rate
+  DailyQuotaExceeded,   // SendQuota: over the maximum sends per 24 hours
 };
 
 struct SendError {
@@ -68,6 +71,8 @@ class Sender {
 
   // The MessageId once the message and its Send event are committed.
   base::Expected<std::string, SendError> send(const SendRequest& request);
+  // Enforces `quota` on every later send (nullptr: none). Set before serving; not owned.
+  void set_quota(SendQuota* quota) { quota_ = quota; }
 
  private:
   domain::ConfigStore& config_;
@@ -75,6 +80,7 @@ class Sender {
   const base::Clock& clock_;
   domain::AccountSettings account_;
   std::function<void()> on_enqueued_;
+  SendQuota* quota_ = nullptr;
 };
 
 }  // namespace mailtally::sending

@@ -85,7 +85,7 @@ TEST(SendingStore, MigratesAnExistingConfigurationDatabase) {
   auto config = SqliteStore::open(db.path);  // both adapters share the file
   s->enqueue(message("m1", ""), {}, 1);
   EXPECT_EQ(s->queued(0, 10, 0, 1).size(), 1u);
-  EXPECT_EQ(sqlite::latest_schema_version(), 2);
+  EXPECT_GE(sqlite::latest_schema_version(), 3);
 }
 
 }  // namespace
