@@ -1,6 +1,7 @@
 #include "destinations/external_dispatcher.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -64,6 +65,12 @@ class AppendFile {
   bool append(const std::string& path, std::string_view data, std::string& error) {
     if (fd_ < 0 || path != path_) {
       if (fd_ >= 0) ::close(fd_);
+      // The folder is created on first use, private like the rest of the data dir.
+      std::string dir = std::filesystem::path(path).parent_path().string();
+      if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        error = "cannot create " + dir + ": " + std::strerror(errno);
+        return false;
+      }
       fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
       path_ = path;
       if (fd_ < 0) {
@@ -132,10 +139,6 @@ void ExternalDispatcher::start() {
   {
     std::lock_guard lock(mu_);
     stopping_ = false;
-  }
-  if (!targets_.firehose_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(targets_.firehose_dir, ec);
   }
   manager_ = std::thread([this] { manage(); });
   confirmer_ = std::thread([this] { run_confirmations(); });

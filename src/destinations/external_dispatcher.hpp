@@ -52,7 +52,7 @@ struct ExternalTargets {
   std::map<std::string, std::vector<std::string>, std::less<>> sns_subscribers;
   // EventBridge: event bus ARN -> target URL.
   std::map<std::string, std::string, std::less<>> eventbridge_targets;
-  // Firehose files go here (created when missing).
+  // Firehose files go here (created, mode 0700, when first needed).
   std::string firehose_dir;
   // This server's base URL (http://host:port) for SubscribeURL, UnsubscribeURL, SigningCertURL.
   std::string base_url;
