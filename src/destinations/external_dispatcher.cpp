@@ -185,14 +185,14 @@ bool ExternalDispatcher::sleep(std::chrono::milliseconds d, const std::atomic<bo
 }
 
 void ExternalDispatcher::manage() {
-  std::uint64_t seen = 0;
+  // On a timer only: notify() comes with every send and must not cost a configuration scan.
   do {
     try {
       refresh();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "mailtally: external destinations: %s\n", e.what());
     }
-  } while (wait(seen, options_.poll));
+  } while (sleep(options_.poll));
   for (auto& [key, w] : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
