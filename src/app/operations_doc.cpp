@@ -10,6 +10,8 @@
 #include "metrics/sqlite_metric_store.hpp"
 #include "sending/sender.hpp"
 #include "services/operation_table.hpp"
+#include "services/sns.hpp"
+#include "storage/sqlite/destinations_store.hpp"
 #include "storage/sqlite/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 #include "wire/model.hpp"
@@ -39,6 +41,8 @@ std::string operations_markdown() {
     sending::Sender sender(*store, *sending_store, clock, domain::AccountSettings{});
     auto metric_store = metrics::SqliteMetricStore::open(std::string(dir) + "/metrics.db", clock);
     register_operations(table, control, sender, *metric_store, clock);
+    auto destinations_store = storage::SqliteDestinationsStore::open(db);
+    services::register_sns(table, *destinations_store, {});  // as serve does
   }
   std::filesystem::remove_all(dir);
 
