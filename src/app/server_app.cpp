@@ -208,6 +208,7 @@ int serve(const ServeOptions& options) {
                                                                        : options.host) +
                         ":" + std::to_string(server.port()));
   external.start();
+  quota.start();
   std::printf("mailtally %s listening on http://%s:%u (data dir %s)\n", MAILTALLY_VERSION,
               options.host.c_str(), static_cast<unsigned>(server.port()), options.data_dir.c_str());
   std::fflush(stdout);
@@ -219,6 +220,7 @@ int serve(const ServeOptions& options) {
   delivery.stop();
   dispatcher.stop();
   external.stop();
+  quota.stop();
   compactor.stop();
   return 0;
 }

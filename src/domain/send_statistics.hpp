@@ -2,6 +2,7 @@
 // quota operations report them. Pure values and interfaces: no I/O.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -19,12 +20,16 @@ struct SendDataPoint {
   std::int64_t rejects = 0;
 };
 
-// Read side of the per-interval counters the event log keeps (storage adapter).
-// Threading: callable from any thread. Database failures throw std::runtime_error.
+// The per-interval counters, folded in from the event log behind their own cursor (storage
+// adapter). Threading: callable from any thread. Database failures throw std::runtime_error.
 class SendStatisticsStore {
  public:
   virtual ~SendStatisticsStore() = default;
-  // Intervals with bucket >= since_bucket, oldest first, only those with any count.
+  // Counts up to `max_events` events logged since the last fold, in one transaction with the
+  // fold's cursor (so nothing is counted twice); returns how many were folded.
+  virtual std::size_t fold_send_statistics(std::size_t max_events) = 0;
+  // Intervals with bucket >= since_bucket, oldest first, only those with any count, as folded
+  // so far.
   virtual std::vector<SendDataPoint> send_statistics(std::int64_t since_bucket) = 0;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 namespace mailtally::sending {
 namespace {
@@ -26,12 +27,46 @@ SendQuota::SendQuota(const base::Clock& clock, double max_24_hour_send, double m
       statistics_(statistics),
       tokens_(max_send_rate > 0 ? max_send_rate : 0),
       last_refill_(now_seconds()) {
+  fold_all();
   std::int64_t current = bucket_of(last_refill_);
   std::int64_t first = current - static_cast<std::int64_t>(kBuckets - 1) * kBucket;
   for (const auto& p : statistics_.send_statistics(first)) {
     std::size_t slot = static_cast<std::size_t>(p.bucket / kBucket) % kBuckets;
     starts_[slot] = p.bucket;
     counts_[slot] = p.delivery_attempts;
+  }
+}
+
+SendQuota::~SendQuota() { stop(); }
+
+void SendQuota::start(std::chrono::milliseconds fold_period) {
+  if (folder_.joinable()) return;
+  stopping_ = false;
+  folder_ = std::thread([this, fold_period] {
+    std::unique_lock lock(fold_mu_);
+    while (!fold_cv_.wait_for(lock, fold_period, [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        fold_all();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "mailtally: send statistics: %s\n", e.what());
+      }
+      lock.lock();
+    }
+  });
+}
+
+void SendQuota::stop() {
+  {
+    std::lock_guard lock(fold_mu_);
+    stopping_ = true;
+  }
+  fold_cv_.notify_all();
+  if (folder_.joinable()) folder_.join();
+}
+
+void SendQuota::fold_all() const {
+  while (statistics_.fold_send_statistics(kFoldChunk) >= kFoldChunk) {
   }
 }
 
@@ -81,6 +116,7 @@ double SendQuota::sent_last_24_hours() const {
 }
 
 std::vector<domain::SendDataPoint> SendQuota::send_statistics() const {
+  fold_all();
   return statistics_.send_statistics(bucket_of(now_seconds()) - kTwoWeeks + kBucket);
 }
 

@@ -13,6 +13,11 @@ class FixedStatistics final : public domain::SendStatisticsStore {
  public:
   std::vector<domain::SendDataPoint> points;
   std::int64_t last_since = -1;
+  int folds = 0;
+  std::size_t fold_send_statistics(std::size_t) override {
+    ++folds;
+    return 0;
+  }
   std::vector<domain::SendDataPoint> send_statistics(std::int64_t since) override {
     last_since = since;
     std::vector<domain::SendDataPoint> out;
@@ -75,8 +80,11 @@ TEST(SendQuota, StatisticsCoverTwoWeeks) {
   base::ManualClock clock(at(kT0 + 10));
   FixedStatistics stats;
   SendQuota q(clock, 0, 0, stats);
+  int folds = stats.folds;  // the constructor folded
+  EXPECT_GE(folds, 1);
   q.send_statistics();
   EXPECT_EQ(stats.last_since, kT0 - 14 * kDay + 900);
+  EXPECT_EQ(stats.folds, folds + 1);  // reads fold what the log added first
 }
 
 TEST(SendQuota, CheckQuotaMapsVerdictsToSesErrors) {

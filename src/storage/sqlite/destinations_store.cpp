@@ -52,6 +52,37 @@ constexpr Sql kStatistics{
     "SELECT bucket, delivery_attempts, bounces, complaints, rejects FROM send_statistics "
     "WHERE bucket >= ?1 ORDER BY bucket"};
 
+// The fold: events (seq in (?1, ?2]) counted into their 15-minute interval, recipients each.
+constexpr Sql kFoldEnd{10,
+                       "SELECT max(seq) FROM (SELECT seq FROM events WHERE seq > ?1 "
+                       "ORDER BY seq LIMIT ?2)"};
+constexpr Sql kFold{
+    11,
+    "INSERT INTO send_statistics (bucket, delivery_attempts, bounces, complaints, rejects) "
+    "SELECT CAST(created_at / 900 AS INTEGER) * 900, "
+    "sum(CASE event_type WHEN 'Send' THEN "
+    "coalesce(json_array_length(record, '$.mail.destination'), 0) ELSE 0 END), "
+    "sum(CASE event_type WHEN 'Bounce' THEN "
+    "coalesce(json_array_length(record, '$.bounce.bouncedRecipients'), 0) ELSE 0 END), "
+    "sum(CASE event_type WHEN 'Complaint' THEN "
+    "coalesce(json_array_length(record, '$.complaint.complainedRecipients'), 0) ELSE 0 END), "
+    "sum(CASE event_type WHEN 'Reject' THEN "
+    "coalesce(json_array_length(record, '$.mail.destination'), 0) ELSE 0 END) "
+    "FROM events WHERE seq > ?1 AND seq <= ?2 "
+    "AND event_type IN ('Send', 'Bounce', 'Complaint', 'Reject') GROUP BY 1 "
+    "ON CONFLICT (bucket) DO UPDATE SET "
+    "delivery_attempts = delivery_attempts + excluded.delivery_attempts, "
+    "bounces = bounces + excluded.bounces, complaints = complaints + excluded.complaints, "
+    "rejects = rejects + excluded.rejects"};
+constexpr Sql kFoldCursor{12,
+                          "SELECT last_seq FROM event_cursors WHERE configuration_set = '' AND "
+                          "destination = 'send-statistics'"};
+constexpr Sql kAdvanceFoldCursor{
+    13,
+    "INSERT INTO event_cursors (configuration_set, destination, last_seq) "
+    "VALUES ('', 'send-statistics', ?1) ON CONFLICT (configuration_set, destination) "
+    "DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)"};
+
 std::unique_ptr<Connection> open_connection(const std::string& path, const SqliteOptions& o) {
   auto conn = std::make_unique<Connection>(path, o.exclusive_process ? "unix-excl" : nullptr);
   sqlite::configure_connection(*conn, o.durability == Durability::PowerLoss);
@@ -199,6 +230,30 @@ std::optional<domain::SnsSubscription> SqliteDestinationsStore::confirm(std::str
   }
   tx.commit();
   return out;
+}
+
+std::size_t SqliteDestinationsStore::fold_send_statistics(std::size_t max_events) {
+  auto conn = pool_->acquire();
+  std::lock_guard lock(write_mu_);
+  sqlite::Transaction tx(*conn);
+  std::int64_t from = 0;
+  {
+    auto s = conn->use(kFoldCursor);
+    if (s.step()) from = s.integer(0);
+  }
+  std::int64_t to = from;
+  {
+    auto s = conn->use(kFoldEnd);
+    s.bind(1, from).bind(2, static_cast<std::int64_t>(max_events));
+    if (s.step() && !s.is_null(0)) to = s.integer(0);
+  }
+  if (to == from) return 0;
+  conn->use(kFold).bind(1, from).bind(2, to).run();
+  conn->use(kAdvanceFoldCursor).bind(1, to).run();
+  tx.commit();
+  // The seq distance: seq values grow by one per event in commit order (writers are
+  // serialized), so this is the number of events folded.
+  return static_cast<std::size_t>(to - from);
 }
 
 std::vector<domain::SendDataPoint> SqliteDestinationsStore::send_statistics(std::int64_t since) {

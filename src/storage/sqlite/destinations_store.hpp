@@ -37,6 +37,7 @@ class SqliteDestinationsStore final : public domain::SnsStore, public domain::Se
   std::optional<domain::SnsSubscription> confirm(std::string_view topic_arn,
                                                  std::string_view token) override;
 
+  std::size_t fold_send_statistics(std::size_t max_events) override;
   std::vector<domain::SendDataPoint> send_statistics(std::int64_t since_bucket) override;
 
  private:

@@ -1,5 +1,5 @@
 // SqliteDestinationsStore: SNS topics and subscriptions (idempotent creates, cascade on topic
-// deletion, confirmation by token) and the send statistics the events trigger keeps.
+// deletion, confirmation by token) and the send statistics folded from the event log.
 #include "storage/sqlite/destinations_store.hpp"
 
 #include <gtest/gtest.h>
@@ -61,7 +61,7 @@ TEST(DestinationsStore, TopicsAndSubscriptions) {
   EXPECT_FALSE(s->get_topic(kTopic));
 }
 
-TEST(DestinationsStore, StatisticsAreCountedWithTheEvents) {
+TEST(DestinationsStore, StatisticsAreFoldedFromTheEventLogOnce) {
   TempDb db;
   auto events = SqliteSendingStore::open(db.path);
   auto s = SqliteDestinationsStore::open(db.path);
@@ -77,6 +77,10 @@ TEST(DestinationsStore, StatisticsAreCountedWithTheEvents) {
   c.events = {{"Bounce", R"({"bounce":{"bouncedRecipients":[{"emailAddress":"a@x"}]}})"},
               {"Delivery", R"({"delivery":{}})"}};
   events->complete({c}, 2700.0);
+  EXPECT_TRUE(s->send_statistics(0).empty());  // not folded yet
+  EXPECT_EQ(s->fold_send_statistics(2), 2u);
+  EXPECT_EQ(s->fold_send_statistics(100), 1u);
+  EXPECT_EQ(s->fold_send_statistics(100), 0u);  // nothing is counted twice
   auto points = s->send_statistics(0);
   ASSERT_EQ(points.size(), 2u);
   EXPECT_EQ(points[0].bucket, 1800);

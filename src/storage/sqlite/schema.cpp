@@ -97,8 +97,9 @@ CREATE TABLE event_cursors (
 )sql",
     // 3: event destinations and sending statistics (storage/sqlite/destinations_store.cpp).
     // `sns_topics` / `sns_subscriptions` hold the SNS subset's topics and http(s) subscribers;
-    // `send_statistics` counts recipients per 15-minute interval, kept by a trigger on `events`
-    // so the counters change in the same transaction as the event (backfilled from the log).
+    // `send_statistics` counts recipients per 15-minute interval, folded in from the event log
+    // behind the event_cursors row ('', 'send-statistics') — off the send path, since the log
+    // is the record and a counter update per event would halve the event insert rate.
     R"sql(
 CREATE TABLE sns_topics (
   arn TEXT NOT NULL PRIMARY KEY,
@@ -125,31 +126,6 @@ CREATE TABLE send_statistics (
   complaints INTEGER NOT NULL,
   rejects INTEGER NOT NULL
 ) STRICT;
-
-INSERT INTO send_statistics (bucket, delivery_attempts, bounces, complaints, rejects)
-SELECT CAST(created_at / 900 AS INTEGER) * 900,
-  sum(CASE event_type WHEN 'Send' THEN coalesce(json_array_length(record, '$.mail.destination'), 0) ELSE 0 END),
-  sum(CASE event_type WHEN 'Bounce' THEN coalesce(json_array_length(record, '$.bounce.bouncedRecipients'), 0) ELSE 0 END),
-  sum(CASE event_type WHEN 'Complaint' THEN coalesce(json_array_length(record, '$.complaint.complainedRecipients'), 0) ELSE 0 END),
-  sum(CASE event_type WHEN 'Reject' THEN coalesce(json_array_length(record, '$.mail.destination'), 0) ELSE 0 END)
-FROM events WHERE event_type IN ('Send', 'Bounce', 'Complaint', 'Reject')
-GROUP BY 1;
-
-CREATE TRIGGER events_count_send_statistics AFTER INSERT ON events
-WHEN new.event_type IN ('Send', 'Bounce', 'Complaint', 'Reject')
-BEGIN
-  INSERT INTO send_statistics (bucket, delivery_attempts, bounces, complaints, rejects)
-  VALUES (CAST(new.created_at / 900 AS INTEGER) * 900,
-    CASE new.event_type WHEN 'Send' THEN coalesce(json_array_length(new.record, '$.mail.destination'), 0) ELSE 0 END,
-    CASE new.event_type WHEN 'Bounce' THEN coalesce(json_array_length(new.record, '$.bounce.bouncedRecipients'), 0) ELSE 0 END,
-    CASE new.event_type WHEN 'Complaint' THEN coalesce(json_array_length(new.record, '$.complaint.complainedRecipients'), 0) ELSE 0 END,
-    CASE new.event_type WHEN 'Reject' THEN coalesce(json_array_length(new.record, '$.mail.destination'), 0) ELSE 0 END)
-  ON CONFLICT (bucket) DO UPDATE SET
-    delivery_attempts = delivery_attempts + excluded.delivery_attempts,
-    bounces = bounces + excluded.bounces,
-    complaints = complaints + excluded.complaints,
-    rejects = rejects + excluded.rejects;
-END;
 )sql",
 };
 
