@@ -28,6 +28,42 @@ std::string region_of_arn(std::string_view arn) {
   return region.empty() ? std::string("us-east-1") : std::string(region);
 }
 
+// `s` with every byte sequence that is not UTF-8 replaced by U+FFFD, so that the JSON we write
+// around it parses everywhere (a record may carry raw 8-bit header bytes).
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 0;
+    bool ok = n != 0 && i + n <= s.size();
+    for (std::size_t k = 1; ok && k < n; ++k) {
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && n > 1) {
+      // No overlong forms, surrogates or code points above U+10FFFF.
+      std::uint32_t cp = c & (0x7F >> n);
+      for (std::size_t k = 1; k < n; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= kMin[n] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    }
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string iso_millis(double epoch_seconds) {
@@ -58,7 +94,7 @@ std::string sns_string_to_sign(const SnsEnvelope& e) {
   auto add = [&s](std::string_view name, std::string_view value) {
     s.append(name).append("\n").append(value).append("\n");
   };
-  add("Message", e.message);
+  add("Message", valid_utf8(e.message));  // as sns_envelope_json writes it
   add("MessageId", e.message_id);
   if (e.type == "SubscriptionConfirmation") {
     add("SubscribeURL", e.subscribe_url);
@@ -67,19 +103,20 @@ std::string sns_string_to_sign(const SnsEnvelope& e) {
   } else {
     add("Timestamp", iso_millis(e.timestamp));
   }
-  add("TopicArn", e.topic_arn);
+  add("TopicArn", valid_utf8(e.topic_arn));
   add("Type", e.type);
   return s;
 }
 
 std::string sns_envelope_json(const SnsEnvelope& e, std::string_view signature_version,
                               std::string_view signature) {
+  auto text = [](std::string_view v) { return json::string(valid_utf8(v)); };
   json::object o;
   o["Type"] = e.type;
   o["MessageId"] = e.message_id;
   if (e.type == "SubscriptionConfirmation") o["Token"] = e.token;
-  o["TopicArn"] = e.topic_arn;
-  o["Message"] = e.message;
+  o["TopicArn"] = text(e.topic_arn);
+  o["Message"] = text(e.message);
   if (e.type == "SubscriptionConfirmation") o["SubscribeURL"] = e.subscribe_url;
   o["Timestamp"] = iso_millis(e.timestamp);
   o["SignatureVersion"] = signature_version;
@@ -115,7 +152,7 @@ std::optional<std::string> eventbridge_event_json(std::string_view record,
   auto detail_type = eventbridge_detail_type(event_type);
   if (!detail_type) return std::nullopt;
   boost::system::error_code ec;
-  json::value detail = json::parse(record, ec);
+  json::value detail = json::parse(valid_utf8(record), ec);
   if (ec || !detail.is_object()) return std::nullopt;
   std::string when = iso_millis(time);
   when = when.substr(0, 19) + "Z";  // EventBridge times have second precision
@@ -126,7 +163,7 @@ std::optional<std::string> eventbridge_event_json(std::string_view record,
   o["source"] = "aws.ses";
   o["account"] = kAccountId;
   o["time"] = when;
-  o["region"] = region_of_arn(event_bus_arn);
+  o["region"] = valid_utf8(region_of_arn(event_bus_arn));
   o["resources"] = json::array();
   o["detail"] = std::move(detail);
   return json::serialize(o);

@@ -30,7 +30,8 @@ struct SnsEnvelope {
 };
 
 // The canonical string SNS signs (SignatureVersion 1 and 2): "Name\nvalue\n" for each signed
-// field in byte order of the names.
+// field in byte order of the names. Message and TopicArn as the envelope writes them: bytes
+// that are not UTF-8 replaced by U+FFFD.
 std::string sns_string_to_sign(const SnsEnvelope& e);
 
 // The JSON body with Signature (base64) and SignatureVersion as given.

@@ -62,6 +62,16 @@ TEST(EventMessages, NotificationEnvelopeCarriesTheRecordAsAString) {
   EXPECT_FALSE(v.contains("SubscribeURL"));
 }
 
+TEST(EventMessages, EnvelopeIsValidJsonEvenForBytesThatAreNotUtf8) {
+  SnsEnvelope e;
+  e.type = "Notification";
+  e.message = std::string("caf\xc3\xa9 \xff\xc3 \xed\xa0\x80 ok", 15);
+  auto v = json::parse(sns_envelope_json(e, "1", "s")).as_object();
+  EXPECT_EQ(v.at("Message"),
+            "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd ok");
+  EXPECT_NE(sns_string_to_sign(e).find(v.at("Message").as_string().c_str()), std::string::npos);
+}
+
 TEST(EventMessages, EventBridgeShape) {
   EXPECT_EQ(eventbridge_detail_type("Send"), "Email Sent");
   EXPECT_EQ(eventbridge_detail_type("Complaint"), "Email Complaint Received");

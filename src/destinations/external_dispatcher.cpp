@@ -300,7 +300,11 @@ void ExternalDispatcher::run_worker(Worker& w) {
       }
       auto body = eventbridge_event_json(e.record, e.event_type, d.eventbridge->event_bus_arn, id,
                                          e.created_at);
-      if (!body) return true;  // not a record EventBridge has a shape for
+      if (!body) {  // not a JSON record of a known type: nothing EventBridge could carry
+        std::fprintf(stderr, "mailtally: event %lld (%s) has no EventBridge form; skipped\n",
+                     static_cast<long long>(e.seq), e.event_type.c_str());
+        return true;
+      }
       auto r = http.post(target->second, {{"Content-Type", "application/json"}}, *body);
       if (!r.ok()) why = target->second + ": " + r.describe();
       return r.ok();
