@@ -184,6 +184,10 @@ def test_sns_errors_and_unimplemented_operations(server):
         sns.subscribe(TopicArn=topic, Protocol="http", Endpoint="https://example.com/")
     with pytest.raises(sns.exceptions.NotFoundException):
         sns.subscribe(TopicArn=topic + "-missing", Protocol="http", Endpoint="http://x/")
+    # A missing required parameter (botocore validates, so a raw signed Query call).
+    r = server.signed("POST", "/", "Action=CreateTopic&Version=2010-03-31",
+                      {"Content-Type": "application/x-www-form-urlencoded"}, service="sns")
+    assert r.status == 400 and b"<Code>InvalidParameter</Code>" in r.body, r.body
     rc, out, err = server.cli("sns", "publish", "--topic-arn", topic, "--message", "hi")
     assert rc != 0 and cli_error_code(err) == "NotImplemented", err
 

@@ -169,6 +169,7 @@ int serve(const ServeOptions& options) {
   });
   services::Gateway gateway(credentials, clock, operations);
   services::install_validation_mappers(gateway);
+  services::install_sns_validation_mapper(gateway);
 
   http::ServerOptions http_options;
   http_options.host = options.host;

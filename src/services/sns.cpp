@@ -218,6 +218,15 @@ void register_sns(OperationTable& t, domain::SnsStore& store, SnsSubscribedHook 
   });
 }
 
+void install_sns_validation_mapper(Gateway& gateway) {
+  gateway.set_validation_mapper(
+      wire::sns_model(), [](const wire::Operation&, const wire::DecodeError& e) {
+        // SNS reports every malformed or missing parameter as InvalidParameter.
+        return wire::model_error(wire::sns_model(), "InvalidParameterException",
+                                 "Invalid parameter: " + e.message);
+      });
+}
+
 bool is_sns_link_request(const http::Request& request) {
   std::string_view path = request.path();
   return request.method == "GET" &&

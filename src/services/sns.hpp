@@ -16,6 +16,7 @@
 
 #include "domain/sns.hpp"
 #include "http/message.hpp"
+#include "services/gateway.hpp"
 #include "services/operation_table.hpp"
 
 namespace mailtally::services {
@@ -25,6 +26,8 @@ namespace mailtally::services {
 using SnsSubscribedHook = std::function<void(const domain::SnsSubscription&)>;
 
 void register_sns(OperationTable& table, domain::SnsStore& store, SnsSubscribedHook on_subscribed);
+// Model violations (missing Name, ...) answer SNS's InvalidParameter.
+void install_sns_validation_mapper(Gateway& gateway);
 
 bool is_sns_link_request(const http::Request& request);
 http::Response handle_sns_link(domain::SnsStore& store, const http::Request& request);
