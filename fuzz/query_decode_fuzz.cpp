@@ -1,4 +1,4 @@
-// Fuzzes Query-protocol routing and decoding (SES v1 and CloudWatch form bodies), and encodes
+// Fuzzes Query-protocol routing and decoding (SES v1, CloudWatch and SNS form bodies), and encodes
 // whatever decodes back to XML, so both the decoder and the XML writer see arbitrary documents.
 #include "fuzz/fuzz_common.hpp"
 #include "wire/codec.hpp"
@@ -9,7 +9,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   req.method = "POST";
   req.target = "/";
   req.body.assign(reinterpret_cast<const char*>(data), size);
-  auto r = wire::route(req, size % 2 ? "ses" : "monitoring");
+  static constexpr std::string_view kScopes[] = {"ses", "monitoring", "sns"};
+  auto r = wire::route(req, kScopes[size % 3]);
   if (!r) {
     (void)wire::encode_error(r.error().service, r.error().protocol, r.error().error, "id");
     return 0;

@@ -16,6 +16,7 @@ SERVICES = [
     ("ses", "ses", "2010-12-01", "ses_v1_model"),
     ("sesv2", "sesv2", "2019-09-27", "ses_v2_model"),
     ("cloudwatch", "cloudwatch", "2010-08-01", "cloudwatch_model"),
+    ("sns", "sns", "2010-03-31", "sns_model"),
 ]
 
 SHAPE_TYPES = {

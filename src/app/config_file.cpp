@@ -118,6 +118,29 @@ void load_config_file(const std::string& path, ServeOptions& options) {
       if (!v || *v < 0)
         throw std::runtime_error("config file " + path + ": " + k + " must be >= 0");
       options.series_cap_per_destination = *v;
+    } else if (k == "sns_subscriptions" && value.is_table()) {
+      for (auto&& [arn, urls] : *value.as_table()) {
+        auto& list = options.sns_subscribers[std::string(arn.str())];
+        const toml::array* a = urls.as_array();
+        if (!a)
+          throw std::runtime_error("config file " + path +
+                                   ": sns_subscriptions values are "
+                                   "arrays of URLs");
+        for (auto&& u : *a) {
+          auto url = u.value<std::string>();
+          if (!url) throw std::runtime_error("config file " + path + ": bad subscriber URL");
+          list.push_back(*url);
+        }
+      }
+    } else if (k == "eventbridge_targets" && value.is_table()) {
+      for (auto&& [arn, url] : *value.as_table()) {
+        auto u = url.value<std::string>();
+        if (!u)
+          throw std::runtime_error("config file " + path +
+                                   ": eventbridge_targets values "
+                                   "are URLs");
+        options.eventbridge_targets[std::string(arn.str())] = *u;
+      }
     } else if (!load_smtp_key(k, value, path, options.smtp)) {
       throw std::runtime_error("config file " + path + ": unknown key '" + k + "'");
     }

@@ -72,6 +72,16 @@ int main(int argc, char** argv) {
                     "Longest wait between retries, seconds (default 900)");
   serve->add_option("--relay-timeout", serve_options.relay_timeout,
                     "Seconds for each relay network step: connect, each reply (default 30)");
+  std::optional<double> max_24_hour_send, max_send_rate;
+  serve->add_option("--max-24-hour-send", max_24_hour_send,
+                    "Recipients per rolling 24 hours (default 200000; <= 0: unlimited)");
+  serve->add_option("--max-send-rate", max_send_rate,
+                    "Recipients per second (default 1000; <= 0: unlimited)");
+  std::vector<std::string> sns_subscribers, eventbridge_targets;
+  serve->add_option("--sns-subscriber", sns_subscribers,
+                    "TOPIC_ARN=URL: also POST that topic's notifications to URL (repeatable)");
+  serve->add_option("--eventbridge-target", eventbridge_targets,
+                    "EVENT_BUS_ARN=URL: POST the events of that bus to URL (repeatable)");
 
   std::string keys_dir, key_name = "cli", key_id;
   auto* keys = cli.add_subcommand("keys", "Manage access keys of a data dir");
@@ -104,6 +114,23 @@ int main(int argc, char** argv) {
       if (!public_url.empty()) serve_options.public_url = public_url;
       if (price) serve_options.cloudwatch_price_per_metric = *price;
       if (series_cap) serve_options.series_cap_per_destination = *series_cap;
+      if (max_24_hour_send) serve_options.max_24_hour_send = *max_24_hour_send;
+      if (max_send_rate) serve_options.max_send_rate = *max_send_rate;
+      for (const auto& [flag, values] : {std::pair{"--sns-subscriber", &sns_subscribers},
+                                         std::pair{"--eventbridge-target", &eventbridge_targets}}) {
+        for (const auto& v : *values) {
+          std::string arn, url;
+          if (!app::parse_arn_url(v, arn, url)) {
+            std::cerr << "mailtally: " << flag << " must be ARN=URL, got '" << v << "'\n";
+            return 2;
+          }
+          if (values == &sns_subscribers) {
+            serve_options.sns_subscribers[arn].push_back(url);
+          } else {
+            serve_options.eventbridge_targets[arn] = url;
+          }
+        }
+      }
       if (!listen.empty() && !app::parse_listen(listen, serve_options.host, serve_options.port)) {
         std::cerr << "mailtally: --listen must be HOST:PORT, got '" << listen << "'\n";
         return 2;

@@ -10,6 +10,8 @@
 #include "metrics/sqlite_metric_store.hpp"
 #include "sending/sender.hpp"
 #include "services/operation_table.hpp"
+#include "services/sns.hpp"
+#include "storage/sqlite/destinations_store.hpp"
 #include "storage/sqlite/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 #include "storage/sqlite/suppression_store.hpp"
@@ -44,6 +46,8 @@ std::string operations_markdown() {
     auto suppression = storage::SqliteSuppressionStore::open(db);
     register_operations(table, control, sender, *metric_store, clock, *template_store,
                         *suppression);
+    auto destinations_store = storage::SqliteDestinationsStore::open(db);
+    services::register_sns(table, *destinations_store, {});  // as serve does
   }
   std::filesystem::remove_all(dir);
 

@@ -13,6 +13,8 @@
 #include "base/clock.hpp"
 #include "base/crypto.hpp"
 #include "destinations/cloudwatch_sink.hpp"
+#include "destinations/external_dispatcher.hpp"
+#include "destinations/sns_signer.hpp"
 #include "domain/control_plane.hpp"
 #include "http/server.hpp"
 #include "metrics/compactor.hpp"
@@ -20,6 +22,7 @@
 #include "relay/smtp_relay.hpp"
 #include "sending/delivery.hpp"
 #include "sending/event_dispatcher.hpp"
+#include "sending/quota.hpp"
 #include "sending/sender.hpp"
 #include "services/cloudwatch.hpp"
 #include "services/gateway.hpp"
@@ -28,7 +31,9 @@
 #include "services/providers.hpp"
 #include "services/ses_send.hpp"
 #include "services/ses_templates.hpp"
+#include "services/sns.hpp"
 #include "smtp/server.hpp"
+#include "storage/sqlite/destinations_store.hpp"
 #include "storage/sqlite/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 #include "storage/sqlite/suppression_store.hpp"
@@ -78,6 +83,14 @@ std::unique_ptr<relay::SmtpRelay> make_relay(const ServeOptions& options) {
 }
 
 }  // namespace
+
+bool parse_arn_url(const std::string& text, std::string& arn, std::string& url) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) return false;
+  arn = text.substr(0, eq);
+  url = text.substr(eq + 1);
+  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+}
 
 bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port) {
   auto colon = text.rfind(':');
@@ -149,10 +162,14 @@ int serve(const ServeOptions& options) {
   }
   StoreCredentials credentials(*store, clock, env_key);
 
+  auto destinations_store = storage::SqliteDestinationsStore::open(db_path);
+  sending::SendQuota quota(clock, options.max_24_hour_send, options.max_send_rate,
+                           *destinations_store);
   domain::AccountSettings account;
   account.sandbox = options.sandbox;
   account.max_24_hour_send = options.max_24_hour_send;
   account.max_send_rate = options.max_send_rate;
+  account.usage = &quota;
   domain::ControlPlane control(*store, clock, account);
 
   auto metric_store = storage_metrics(options.data_dir, clock);
@@ -160,28 +177,44 @@ int serve(const ServeOptions& options) {
   sink_options.default_cap = options.series_cap_per_destination;
   destinations::CloudWatchSink cloudwatch_sink(*metric_store, *metric_store, clock, sink_options);
   sending::EventDispatcher dispatcher(*sending_store, *store, cloudwatch_sink);
+  auto sns_signer = destinations::SnsSigner::open(options.data_dir);
+  destinations::ExternalTargets external_targets;
+  external_targets.sns_subscribers = options.sns_subscribers;
+  external_targets.eventbridge_targets = options.eventbridge_targets;
+  external_targets.firehose_dir = (std::filesystem::path(options.data_dir) / "firehose").string();
+  destinations::ExternalDispatcher external(*sending_store, *store, *destinations_store,
+                                            *sns_signer, external_targets);
   sending::DeliveryOptions delivery_options;
-  delivery_options.on_applied = [&] { dispatcher.notify(); };
   delivery_options.config = store.get();
   delivery_options.suppression = suppression_store.get();
   std::unique_ptr<relay::SmtpRelay> smtp_relay = make_relay(options);
   delivery_options.relay = smtp_relay.get();
   delivery_options.retry = {options.relay_retry_window, options.relay_retry_initial,
                             options.relay_retry_max};
+  delivery_options.on_applied = [&] {
+    dispatcher.notify();
+    external.notify();
+  };
   sending::DeliveryWorker delivery(*sending_store, clock, delivery_options);
   sending::Sender sender(*store, *sending_store, clock, account, [&] {
     delivery.notify();
     dispatcher.notify();
+    external.notify();
   });
   tracking::Tracker tracker(*store, *sending_store, clock,
                             sending_store->server_secret("tracking", base::random_bytes(32)));
   sender.set_instrumenter(&tracker);
   metrics::Compactor compactor(*metric_store, clock);
   services::OperationTable operations;
+  sender.set_quota(&quota);
   register_operations(operations, control, sender, *metric_store, clock, *template_store,
                       *suppression_store);
+  services::register_sns(operations, *destinations_store, [&](const domain::SnsSubscription& s) {
+    external.confirm_subscription(s);
+  });
   services::Gateway gateway(credentials, clock, operations);
   services::install_validation_mappers(gateway);
+  services::install_sns_validation_mapper(gateway);
   services::GatewayMetrics gateway_metrics;
   gateway.set_observer(&gateway_metrics);
   const services::LocalMetricsContext local_metrics{
@@ -200,6 +233,16 @@ int serve(const ServeOptions& options) {
       return text_response(200, R"({"status":"ok"})");
     }
     if (services::is_local_metrics_request(req)) return handle_local_metrics(local_metrics, req);
+    if (services::is_sns_link_request(req)) {
+      return services::handle_sns_link(*destinations_store, req);
+    }
+    if (path == "/_mailtally/sns/signing-cert.pem" && req.method == "GET") {
+      http::Response r;
+      r.status = 200;
+      r.headers.add("Content-Type", "application/x-pem-file");
+      r.body = sns_signer->certificate_pem();
+      return r;
+    }
     if (services::is_local_api_request(req)) {
       return services::handle_local_api(*sending_store, req);
     }
@@ -233,6 +276,14 @@ int serve(const ServeOptions& options) {
     }
   }
   server.start();
+  external.set_base_url("http://" +
+                        (options.host == "0.0.0.0" || options.host == "::"
+                             ? std::string("127.0.0.1")
+                         : options.host.find(':') != std::string::npos ? "[" + options.host + "]"
+                                                                       : options.host) +
+                        ":" + std::to_string(server.port()));
+  external.start();
+  quota.start();
   std::printf("mailtally %s listening on http://%s:%u (data dir %s)\n", MAILTALLY_VERSION,
               options.host.c_str(), static_cast<unsigned>(server.port()), options.data_dir.c_str());
   std::fflush(stdout);
@@ -244,6 +295,8 @@ int serve(const ServeOptions& options) {
   server.stop(std::chrono::seconds(10));
   delivery.stop();
   dispatcher.stop();
+  external.stop();
+  quota.stop();
   compactor.stop();
   return 0;
 }

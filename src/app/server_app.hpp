@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "smtp/options.hpp"
 
@@ -32,7 +34,14 @@ struct ServeOptions {
   std::string public_url;  // base of tracking links; empty: http://<listen host:port>
   double cloudwatch_price_per_metric = 0.30;               // USD per metric-month (cost estimate)
   std::optional<std::int64_t> series_cap_per_destination;  // default cap; nullopt: none
+  // External event destinations (docs/destinations.md): static SNS subscribers per topic ARN
+  // and the EventBridge target URL per event bus ARN.
+  std::map<std::string, std::vector<std::string>, std::less<>> sns_subscribers;
+  std::map<std::string, std::string, std::less<>> eventbridge_targets;
 };
+
+// Parses "ARN=URL" (serve flags --sns-subscriber, --eventbridge-target); false on bad input.
+bool parse_arn_url(const std::string& text, std::string& arn, std::string& url);
 
 // Parses HOST:PORT (or [v6]:PORT, or :PORT); false on bad input.
 bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port);
@@ -42,6 +51,9 @@ bool parse_listen(const std::string& text, std::string& host, std::uint16_t& por
 // relay_retry_window, relay_retry_initial, relay_retry_max, relay_timeout, public_url,
 // cloudwatch_price_per_metric, series_cap_per_destination, and the smtp_* keys of
 // docs/smtp.md). Throws on errors.
+// max_24_hour_send, max_send_rate, max_connections, max_body_bytes, and the tables
+// [sns_subscriptions] (topic ARN = [URL, ...]) and [eventbridge_targets] (bus ARN = URL)).
+// Throws on errors.
 void load_config_file(const std::string& path, ServeOptions& options);
 
 }  // namespace mailtally::app

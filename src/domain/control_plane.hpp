@@ -10,6 +10,7 @@
 
 #include "base/clock.hpp"
 #include "domain/error.hpp"
+#include "domain/send_statistics.hpp"
 #include "domain/store.hpp"
 #include "domain/types.hpp"
 
@@ -20,6 +21,8 @@ struct AccountSettings {
   double max_24_hour_send = 200000;
   double max_send_rate = 1000;  // messages per second
   bool sending_enabled = true;
+  // Recent sending (SentLast24Hours, statistics); nullptr reports none. Not owned.
+  const SendingUsage* usage = nullptr;
 };
 
 template <class T>

@@ -86,7 +86,7 @@ std::size_t EventDispatcher::run_once() {
     if (!it->second) continue;  // the set was deleted since
     std::optional<domain::EventFacts> facts;
     for (const auto& d : it->second->destinations) {
-      if (!d.cloudwatch) continue;  // other destination types: not served yet
+      if (!d.cloudwatch) continue;  // SNS/Firehose/EventBridge: ExternalDispatcher
       std::string key = domain::cursor_key(e.configuration_set, d.name);
       if (e.seq <= cursor_of(key)) continue;  // already applied (a batch read again)
       if (!facts) {

@@ -1,8 +1,9 @@
 // Reads the event log in order and hands each event to every matching, enabled destination of
 // its message's configuration set. CloudWatch destinations: domain::publish() turns the event
 // into a datapoint (or a drop) and the MetricSink records it and advances that destination's
-// cursor atomically (exactly once). SNS, Firehose, EventBridge and Pinpoint destinations are
-// not served yet (skipped; their cursors are not touched).
+// cursor atomically (exactly once). SNS, Firehose and EventBridge destinations are served by
+// destinations::ExternalDispatcher (own threads and cursors, so a failing endpoint holds up
+// nothing here); Pinpoint destinations are not served (skipped; their cursors are not touched).
 //
 // Positions: the dispatcher's own read position is the cursor row ("", "") in event_cursors;
 // it moves after every destination of a batch has been applied. After a crash the batch is

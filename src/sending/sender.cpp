@@ -300,6 +300,8 @@ base::Expected<Sender::Accepted, SendError> Sender::accept(const SendRequest& r)
   mail.common.message_id = id;
   mail.tags = final_tags(facts, r.tags, p.header_tags);
 
+  if (auto over = check_quota(quota_, p.recipients.size())) return base::unexpected(*over);
+
   domain::QueuedMessage q;
   q.message_id = id;
   q.configuration_set = set_name;

@@ -20,6 +20,7 @@
 #include "domain/sending_store.hpp"
 #include "domain/store.hpp"
 #include "sending/mime_build.hpp"
+#include "sending/quota.hpp"
 
 namespace mailtally::sending {
 
@@ -63,6 +64,8 @@ enum class SendErrorKind {
   ConfigurationSetSendingPaused,
   AccountSendingPaused,
   Internal,  // the message could not be stored (the caller answers a server error)
+  MaxSendRateExceeded,  // SendQuota: over the maximum send rate
+  DailyQuotaExceeded,   // SendQuota: over the maximum sends per 24 hours
 };
 
 struct SendError {
@@ -91,6 +94,8 @@ class Sender {
 
   // The MessageId once the message and its Send event are committed.
   base::Expected<std::string, SendError> send(const SendRequest& request);
+  // Enforces `quota` on every later send (nullptr: none). Set before serving; not owned.
+  void set_quota(SendQuota* quota) { quota_ = quota; }
 
   // send() without waiting for the commit: validation and MIME work run on the calling thread,
   // then `done` runs once with the MessageId after the commit, or with the error — on the
@@ -113,6 +118,7 @@ class Sender {
   domain::AccountSettings account_;
   std::function<void()> on_enqueued_;
   MessageInstrumenter* instrumenter_ = nullptr;
+  SendQuota* quota_ = nullptr;
 };
 
 }  // namespace mailtally::sending

@@ -87,6 +87,9 @@ wire::ApiError v1_error(const sending::SendError& e) {
       return wire::model_error(m, "AccountSendingPausedException", e.message);
     case SendErrorKind::Internal:
       break;
+    case SendErrorKind::MaxSendRateExceeded:
+    case SendErrorKind::DailyQuotaExceeded:
+      return wire::generic_error(400, "Throttling", e.message);
   }
   return wire::generic_error(500, "InternalFailure", e.message, false);
 }
@@ -105,6 +108,10 @@ wire::ApiError v2_error(const sending::SendError& e) {
       return wire::model_error(m, "SendingPausedException", e.message);
     case SendErrorKind::Internal:
       break;
+    case SendErrorKind::MaxSendRateExceeded:
+      return wire::model_error(m, "TooManyRequestsException", e.message);
+    case SendErrorKind::DailyQuotaExceeded:
+      return wire::model_error(m, "LimitExceededException", e.message);
   }
   return wire::generic_error(500, "InternalFailure", e.message, false);
 }

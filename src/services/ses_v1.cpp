@@ -255,10 +255,23 @@ void register_ses_v1(OperationTable& t, ControlPlane& cp) {
 
   t.add(m, "GetSendQuota", [&cp](const CallContext&, const json::object&) -> Output {
     const auto& s = cp.settings();
-    // Nothing is sent yet: the sending pipeline (issue 3) will count SentLast24Hours.
     return json::object{{"Max24HourSend", s.max_24_hour_send},
                         {"MaxSendRate", s.max_send_rate},
-                        {"SentLast24Hours", 0.0}};
+                        {"SentLast24Hours", s.usage ? s.usage->sent_last_24_hours() : 0.0}};
+  });
+
+  t.add(m, "GetSendStatistics", [&cp](const CallContext&, const json::object&) -> Output {
+    json::array points;
+    if (const auto* usage = cp.settings().usage) {
+      for (const auto& p : usage->send_statistics()) {
+        points.push_back(json::object{{"Timestamp", static_cast<double>(p.bucket)},
+                                      {"DeliveryAttempts", p.delivery_attempts},
+                                      {"Bounces", p.bounces},
+                                      {"Complaints", p.complaints},
+                                      {"Rejects", p.rejects}});
+      }
+    }
+    return json::object{{"SendDataPoints", std::move(points)}};
   });
 
   t.add(m, "GetAccountSendingEnabled", [&cp](const CallContext&, const json::object&) -> Output {

@@ -305,9 +305,10 @@ void register_ses_v2(OperationTable& t, ControlPlane& cp) {
         {"DedicatedIpAutoWarmupEnabled", false},
         {"EnforcementStatus", "HEALTHY"},
         {"ProductionAccessEnabled", !s.sandbox},
-        {"SendQuota", json::object{{"Max24HourSend", s.max_24_hour_send},
-                                   {"MaxSendRate", s.max_send_rate},
-                                   {"SentLast24Hours", 0.0}}},
+        {"SendQuota",
+         json::object{{"Max24HourSend", s.max_24_hour_send},
+                      {"MaxSendRate", s.max_send_rate},
+                      {"SentLast24Hours", s.usage ? s.usage->sent_last_24_hours() : 0.0}}},
         {"SendingEnabled", s.sending_enabled},
         {"SuppressionAttributes", json::object{{"SuppressedReasons", json::array()}}}};
   });

@@ -25,7 +25,8 @@ const Shape* Service::find_error(std::string_view name_or_code) const {
 }
 
 std::span<const Service* const> all_models() {
-  static const Service* const kAll[] = {&ses_v1_model(), &ses_v2_model(), &cloudwatch_model()};
+  static const Service* const kAll[] = {&ses_v1_model(), &ses_v2_model(), &cloudwatch_model(),
+                                        &sns_model()};
   return kAll;
 }
 

@@ -1,5 +1,5 @@
-// The AWS service models (SES v1, SES v2, CloudWatch) as static tables generated at build time by
-// tools/gen_wire_model.py from the botocore JSON models (plus model_overlays.json). Immutable,
+// The AWS service models (SES v1, SES v2, CloudWatch, SNS) as static tables generated at build time
+// by tools/gen_wire_model.py from the botocore JSON models (plus model_overlays.json). Immutable,
 // so safe to read from any thread. Do not hand-edit the generated file.
 #pragma once
 
@@ -126,6 +126,7 @@ struct Service {
 const Service& ses_v1_model();
 const Service& ses_v2_model();
 const Service& cloudwatch_model();
+const Service& sns_model();  // SNS 2010-03-31 (Query): the topic/subscription subset
 std::span<const Service* const> all_models();
 
 }  // namespace mailtally::wire

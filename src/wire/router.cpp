@@ -169,8 +169,11 @@ base::Expected<Route, RouteFailure> route_rest(const http::Request& req) {
 
 base::Expected<Route, RouteFailure> route_query(const http::Request& req,
                                                 std::string_view signing_service) {
-  const Service* fallback =
-      signing_service == cloudwatch_model().signing_name ? &cloudwatch_model() : &ses_v1_model();
+  // Without a Version, the SigV4 scope's service picks the model (ses when unknown).
+  const Service* fallback = &ses_v1_model();
+  for (const Service* s : all_models()) {
+    if (s->protocol == "query" && s->signing_name == signing_service) fallback = s;
+  }
   Route r;
   r.protocol = Protocol::Query;
   auto url = FormParams::parse(req.query(), true);
@@ -201,7 +204,8 @@ base::Expected<Route, RouteFailure> route_query(const http::Request& req,
           failure(fallback, Protocol::Query,
                   generic_error(400, "InvalidParameterValue",
                                 "Unsupported API version '" + *version +
-                                    "': expected 2010-12-01 (SES) or 2010-08-01 (CloudWatch)")));
+                                    "': expected 2010-12-01 (SES), 2010-08-01 (CloudWatch) or "
+                                    "2010-03-31 (SNS)")));
     }
   } else {
     svc = fallback;
@@ -213,8 +217,8 @@ base::Expected<Route, RouteFailure> route_query(const http::Request& req,
   }
   r.operation_name = *action;
   r.operation = svc->find_operation(*action);
-  if (!r.operation && !version) {
-    // No Version: take the other Query service if it knows the action.
+  if (!r.operation && !version && svc != &sns_model()) {
+    // No Version: take the other of SES v1 / CloudWatch if it knows the action.
     const Service* other = svc == &ses_v1_model() ? &cloudwatch_model() : &ses_v1_model();
     if (const Operation* op = other->find_operation(*action)) {
       r.service = other;

@@ -140,6 +140,38 @@ CREATE TABLE server_secrets (
   created_at REAL NOT NULL
 ) STRICT;
 )sql",
+    // 6: event destinations and sending statistics (storage/sqlite/destinations_store.cpp).
+    // `sns_topics` / `sns_subscriptions` hold the SNS subset's topics and http(s) subscribers;
+    // `send_statistics` counts recipients per 15-minute interval, folded in from the event log
+    // behind the event_cursors row ('', 'send-statistics') — off the send path, since the log
+    // is the record and a counter update per event would halve the event insert rate.
+    R"sql(
+CREATE TABLE sns_topics (
+  arn TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  created_at REAL NOT NULL
+) STRICT;
+
+CREATE TABLE sns_subscriptions (
+  arn TEXT NOT NULL PRIMARY KEY,
+  topic_arn TEXT NOT NULL REFERENCES sns_topics (arn) ON DELETE CASCADE,
+  protocol TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  token TEXT NOT NULL,
+  confirmed INTEGER NOT NULL,
+  created_at REAL NOT NULL,
+  UNIQUE (topic_arn, protocol, endpoint)
+) STRICT;
+
+CREATE TABLE send_statistics (
+  bucket INTEGER PRIMARY KEY,       -- epoch seconds of the 15-minute interval's start
+  delivery_attempts INTEGER NOT NULL,
+  bounces INTEGER NOT NULL,
+  complaints INTEGER NOT NULL,
+  rejects INTEGER NOT NULL
+) STRICT;
+)sql",
 };
 
 [[noreturn]] void refuse(const std::string& why) {

@@ -1,0 +1,103 @@
+#include "sending/quota.hpp"
+
+#include <gtest/gtest.h>
+
+#include "sending/sender.hpp"
+
+namespace mailtally::sending {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FixedStatistics final : public domain::SendStatisticsStore {
+ public:
+  std::vector<domain::SendDataPoint> points;
+  std::int64_t last_since = -1;
+  int folds = 0;
+  std::size_t fold_send_statistics(std::size_t) override {
+    ++folds;
+    return 0;
+  }
+  std::vector<domain::SendDataPoint> send_statistics(std::int64_t since) override {
+    last_since = since;
+    std::vector<domain::SendDataPoint> out;
+    for (const auto& p : points) {
+      if (p.bucket >= since) out.push_back(p);
+    }
+    return out;
+  }
+};
+
+base::TimePoint at(std::int64_t seconds) { return base::TimePoint(std::chrono::seconds(seconds)); }
+
+constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kT0 = 1'800'000'000 - 1'800'000'000 % 900;  // a bucket start
+
+TEST(SendQuota, RateIsATokenBucketOfOneSecond) {
+  base::ManualClock clock(at(kT0));
+  FixedStatistics stats;
+  SendQuota q(clock, 0, 2, stats);
+  EXPECT_EQ(q.take(1), QuotaVerdict::Ok);
+  EXPECT_EQ(q.take(1), QuotaVerdict::Ok);
+  EXPECT_EQ(q.take(1), QuotaVerdict::RateExceeded);
+  clock.advance(500ms);
+  EXPECT_EQ(q.take(1), QuotaVerdict::Ok);
+  EXPECT_EQ(q.take(1), QuotaVerdict::RateExceeded);
+  clock.advance(1s);
+  // More recipients than a second's rate: admitted with a full bucket, leaving a debt.
+  EXPECT_EQ(q.take(5), QuotaVerdict::Ok);
+  clock.advance(1s);
+  EXPECT_EQ(q.take(1), QuotaVerdict::RateExceeded);
+  EXPECT_EQ(q.sent_last_24_hours(), 8);  // refused sends are not counted
+}
+
+TEST(SendQuota, DailyQuotaCountsRecipientsOverA24HourWindow) {
+  base::ManualClock clock(at(kT0));
+  FixedStatistics stats;
+  // Sent before the start: one bucket just inside the window, one just outside.
+  stats.points = {{kT0 - kDay, 100, 0, 0, 0}, {kT0 - kDay + 900, 2, 0, 0, 0}};
+  SendQuota q(clock, 5, 0, stats);
+  EXPECT_EQ(q.sent_last_24_hours(), 2);
+  EXPECT_EQ(q.take(4), QuotaVerdict::DailyQuotaExceeded);
+  EXPECT_EQ(q.take(3), QuotaVerdict::Ok);
+  EXPECT_EQ(q.take(1), QuotaVerdict::DailyQuotaExceeded);
+  clock.advance(std::chrono::seconds(900));  // the oldest bucket leaves the window
+  EXPECT_EQ(q.sent_last_24_hours(), 3);
+  EXPECT_EQ(q.take(2), QuotaVerdict::Ok);
+  clock.advance(std::chrono::seconds(kDay));
+  EXPECT_EQ(q.sent_last_24_hours(), 0);
+}
+
+TEST(SendQuota, UnlimitedWhenLimitsAreNotPositive) {
+  base::ManualClock clock(at(kT0));
+  FixedStatistics stats;
+  SendQuota q(clock, -1, 0, stats);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(q.take(50), QuotaVerdict::Ok);
+  EXPECT_EQ(q.sent_last_24_hours(), 50000);
+}
+
+TEST(SendQuota, StatisticsCoverTwoWeeks) {
+  base::ManualClock clock(at(kT0 + 10));
+  FixedStatistics stats;
+  SendQuota q(clock, 0, 0, stats);
+  int folds = stats.folds;  // the constructor folded
+  EXPECT_GE(folds, 1);
+  q.send_statistics();
+  EXPECT_EQ(stats.last_since, kT0 - 14 * kDay + 900);
+  EXPECT_EQ(stats.folds, folds + 1);  // reads fold what the log added first
+}
+
+TEST(SendQuota, CheckQuotaMapsVerdictsToSesErrors) {
+  base::ManualClock clock(at(kT0));
+  FixedStatistics stats;
+  SendQuota q(clock, 1, 0, stats);
+  EXPECT_FALSE(check_quota(nullptr, 10));
+  EXPECT_FALSE(check_quota(&q, 1));
+  auto e = check_quota(&q, 1);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, SendErrorKind::DailyQuotaExceeded);
+  EXPECT_EQ(e->message, "Daily message quota exceeded.");
+}
+
+}  // namespace
+}  // namespace mailtally::sending
