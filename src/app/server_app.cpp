@@ -11,6 +11,7 @@
 
 #include "app/credentials.hpp"
 #include "base/clock.hpp"
+#include "console/console.hpp"
 #include "destinations/cloudwatch_sink.hpp"
 #include "domain/control_plane.hpp"
 #include "http/server.hpp"
@@ -138,6 +139,14 @@ int serve(const ServeOptions& options) {
   services::Gateway gateway(credentials, clock, operations);
   services::install_validation_mappers(gateway);
 
+  auto local_api = [&](const http::Request& req) {
+    return services::handle_local_api(*sending_store, req);
+  };
+  console::Console web_console(console::ConsoleDeps{
+      credentials, gateway, *store,
+      [](std::string name) { return make_access_key(std::move(name), epoch_now()); }, local_api,
+      clock});
+
   http::ServerOptions http_options;
   http_options.host = options.host;
   http_options.port = options.port;
@@ -149,9 +158,8 @@ int serve(const ServeOptions& options) {
     if (path == "/health" && (req.method == "GET" || req.method == "HEAD")) {
       return text_response(200, R"({"status":"ok"})");
     }
-    if (services::is_local_api_request(req)) {
-      return services::handle_local_api(*sending_store, req);
-    }
+    if (services::is_local_api_request(req)) return local_api(req);
+    if (console::Console::is_console_request(req)) return web_console.handle(req);
     if (services::Gateway::is_api_request(req)) return gateway.handle(req);
     return text_response(404, R"({"message":"not found"})");
   });
