@@ -296,6 +296,9 @@ def test_mailbox_shows_html_sandboxed_without_scripts_or_remote_loads(server, se
     finally:
         beacon.close()
     assert r["sandbox"] == ""
+    # The browser reports what it refused: the remote image under the CSP, the script under
+    # the sandbox (or the CSP).
+    assert any("img.gif" in b for b in r["blocked"]), r["blocked"]
     assert "Spring news" in r["frameText"] and "SCRIPT RAN" not in r["frameText"]
     assert "reader@example.org" in r["headers"]
     assert r["rawHasSubject"] is True

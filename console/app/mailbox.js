@@ -22,7 +22,7 @@ export async function mailboxPage() {
         h('td', null, localTime(m.deliveredAt)),
         h('td', { class: 'wrap' }, m.recipient),
         h('td', { class: 'wrap' }, (m.commonHeaders?.from || [m.source]).join(', ')),
-        h('td', { class: 'wrap' }, h('a', { href: `#/mailbox/${encodeURIComponent(m.id)}` },
+        h('td', { class: 'wrap' }, h('a', { href: `#/mailbox/${encodeURIComponent(m.messageId)}` },
           m.commonHeaders?.subject || '(no subject)'))));
       list.replaceChildren(rows.length ? table(['Delivered', 'To', 'From', 'Subject'], rows,
         { caption: `${rows.length} message${rows.length === 1 ? '' : 's'}` })

@@ -74,7 +74,7 @@ export function emptyState(text, action) {
 
 export function page(title, ...children) {
   const main = document.getElementById('main');
-  main.replaceChildren(h('h1', null, title), ...children);
+  main.replaceChildren(h('h1', null, title), ...children.flat(Infinity).filter((c) => c));
   return main;
 }
 

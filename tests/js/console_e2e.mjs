@@ -17,19 +17,23 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
   args: ['--no-sandbox'] });
 const pageErrors = [];
+const blocked = [];
+let lastPage = null;
 
 async function newPage(viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport, timezoneId: 'Europe/Berlin',
     locale: 'en-GB' });
   const page = await context.newPage();
+  lastPage = page;
   page.setDefaultTimeout(15000);
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   // Expected 401s (before sign-in) and 4xx answers shown to the user are logged by Chromium as
   // 'Failed to load resource'; anything else on the console is an error of the app.
   page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-      pageErrors.push(m.text());
-    }
+    if (m.type() !== 'error' || m.text().startsWith('Failed to load resource')) return;
+    // What the browser blocked in the sandboxed message frame, as it reports it.
+    if (/Content Security Policy|sandboxed/.test(m.text())) blocked.push(m.text());
+    else pageErrors.push(m.text());
   });
   page.on('dialog', (d) => d.accept());
   return { context, page };
@@ -233,7 +237,7 @@ const scenarios = {
     const headers = await page.getByRole('tabpanel').filter({ visible: true }).innerText();
     await page.getByRole('tab', { name: 'Raw source' }).click();
     const raw = await page.locator('pre.raw').innerText();
-    return { sandbox, frameText, headers, rawHasSubject: raw.includes(args.subject) };
+    return { sandbox, frameText, headers, rawHasSubject: raw.includes(args.subject), blocked };
   },
 
   // Templates: list, create, test-render (the server may not implement them yet).
@@ -250,7 +254,7 @@ const scenarios = {
     await page.getByLabel('Subject').fill('Hello {{name}}');
     await page.getByLabel('HTML part').fill('<p>Hi {{name}}</p>');
     await page.getByRole('button', { name: 'Create template' }).click();
-    await page.getByRole('cell', { name: args.template }).waitFor();
+    await page.getByRole('cell', { name: args.template, exact: true }).waitFor();
     await page.getByRole('button', { name: `Edit ${args.template}` }).click();
     await page.getByLabel('Template data (JSON)').fill('{"name": "Kim"}');
     await page.getByRole('button', { name: 'Test render' }).click();
@@ -269,7 +273,7 @@ const scenarios = {
     await page.getByRole('heading', { name: 'Account', exact: true }).waitFor();
     await page.getByLabel('Email address or domain').fill(args.identity);
     await page.getByRole('button', { name: 'Add identity' }).click();
-    await page.getByRole('cell', { name: args.identity }).waitFor();
+    await page.getByRole('cell', { name: args.identity, exact: true }).waitFor();
     await page.getByLabel('New key name').fill(args.keyName);
     await page.getByRole('button', { name: 'Create key' }).click();
     const secretLine = await page.locator('.secret pre').innerText();
@@ -277,7 +281,7 @@ const scenarios = {
     await shot(page, 'account');
     await page.reload();
     await page.getByRole('heading', { name: 'Account', exact: true }).waitFor();
-    await page.getByRole('cell', { name: args.identity }).waitFor();
+    await page.getByRole('cell', { name: args.identity, exact: true }).waitFor();
     const secretAfterReload = await page.locator('.secret').count();
     return { secretLine, sent, secretAfterReload };
   },
@@ -315,9 +319,13 @@ const scenarios = {
 try {
   const result = await scenarios[process.argv[2]]();
   result.pageErrors = pageErrors;
+  if (process.argv[2] !== 'mailbox' && blocked.length) result.pageErrors.push(...blocked);
   console.log(JSON.stringify(result));
 } catch (e) {
   console.error('page errors:', JSON.stringify(pageErrors));
+  if (lastPage) {
+    console.error('page text:', await lastPage.locator('#main').innerText().catch(() => '?'));
+  }
   throw e;
 } finally {
   await browser.close();
