@@ -235,11 +235,15 @@ def test_destination_saved_through_the_dialog_is_what_the_api_returns(guide_flow
             "DefaultDimensionValue": "none"}]}}]
 
 
-def test_disable_and_enable_from_the_table(guide_flow, server, sesv2):
+def test_disable_and_edit_from_the_table(guide_flow, server, sesv2):
     set_name, dest, _ = guide_flow
-    run_browser(server, "toggle", set=set_name, destination=dest)
+    r = run_browser(server, "toggle", set=set_name, destination=dest)
+    assert r["nameDisabled"] is True and r["enabledChecked"] is False
+    assert r["dimension"] == "campaign"
+    assert "Send, Bounce, Delivery" in r["rowText"]
     got = sesv2.get_configuration_set_event_destinations(ConfigurationSetName=set_name)
     assert got["EventDestinations"][0]["Enabled"] is False
+    assert got["EventDestinations"][0]["MatchingEventTypes"] == ["SEND", "BOUNCE", "DELIVERY"]
     sesv2.update_configuration_set_event_destination(
         ConfigurationSetName=set_name, EventDestinationName=dest,
         EventDestination={**helpers.v2_cw_destination(types=("SEND", "DELIVERY")),
@@ -249,7 +253,7 @@ def test_disable_and_enable_from_the_table(guide_flow, server, sesv2):
 def test_sent_mail_shows_in_the_metric_chart_and_the_event_log(guide_flow, server, ses,
                                                               browser_ready):
     set_name, dest, _ = guide_flow
-    test_disable_and_enable_from_the_table  # noqa: B018 (runs before: the set is enabled again)
+    # (test_disable_and_edit_from_the_table ran before and re-enabled the destination)
     sent = ses.send_email(
         Source="sender@example.com",
         Destination={"ToAddresses": ["success@simulator.amazonses.com"]},

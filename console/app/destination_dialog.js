@@ -128,10 +128,9 @@ export function openDestinationDialog({ setName, type, existing, onSaved }) {
         touched: false };
       const remove = h('button', { type: 'button', class: 'link',
         'aria-label': `Remove dimension ${n}` }, 'Remove');
-      const sourceHint = VALUE_SOURCES.map(([, l, what]) => `${l}: ${what}`).join(' ');
       r.row = h('fieldset', { class: 'dimension-row' },
         h('legend', null, `Dimension ${n}`),
-        field('Value Source', source, { hint: sourceHint }),
+        field('Value Source', source),
         field('Dimension Name', dimName, { error: r.nameErr,
           hint: 'A message tag, header or link tag name; type or pick an auto-tag such as ' +
             'ses:configuration-set.' }),
@@ -167,6 +166,8 @@ export function openDestinationDialog({ setName, type, existing, onSaved }) {
 
     targetSection = h('section', { class: 'cw-dimensions', 'aria-label': 'Dimensions' },
       h('h3', null, 'Dimensions'),
+      h('dl', { class: 'sources' }, VALUE_SOURCES.map(([, l, what]) =>
+        [h('dt', null, l), h('dd', null, what)])),
       h('p', { class: 'hint' }, 'Dimension names and values can only contain the letters A ' +
         'through Z, the numbers 0 through 9, underscores (_), at signs (@, values only), ' +
         'hyphens (-), periods (., values only) and colons (:, names only, for auto-tags).'),

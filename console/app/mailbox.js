@@ -55,7 +55,8 @@ export async function messagePage(id) {
     const frame = h('iframe', { class: 'mail-html', title: 'Message HTML (sandboxed)',
       sandbox: '', referrerpolicy: 'no-referrer' });
     frame.srcdoc = frameDocument(mail.html);
-    views.push(['HTML', frame]);
+    views.push(['HTML', h('div', null, h('p', { class: 'sandbox-note' }, 'Shown sandboxed: ' +
+      'scripts do not run and remote content (images, styles, fonts) is not loaded.'), frame)]);
   }
   if (mail.text) views.push(['Text', h('pre', { class: 'mail-text', tabindex: '0' }, mail.text)]);
   views.push(['Headers', table(['Header', 'Value'], mail.headers.map((x) =>

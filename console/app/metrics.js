@@ -82,12 +82,14 @@ export async function metricsPage() {
   const keys = [...groups.keys()].sort();
 
   const form = h('form', { class: 'controls', onsubmit: (ev) => { ev.preventDefault(); draw(); } },
-    field('Dimension set', setSelect,
-      { hint: 'Each destination publishes one dimension set; metrics are read per full set.' }),
+    field('Dimension set', setSelect),
     field('Metric', metricSelect), field('Period', period), field('From', from), field('To', to),
     h('div', { class: 'field' }, show));
 
-  page('Metrics', form, err, canvasBox, totals,
+  page('Metrics',
+    h('p', { class: 'hint' }, 'Each CloudWatch destination publishes one dimension set, and ' +
+      'metrics are read per full set: pick the set, then a metric or all event types.'),
+    form, err, canvasBox, totals,
     h('h2', null, 'Dropped datapoints'),
     h('p', { class: 'hint' }, 'Events a CloudWatch destination could not publish (bad header ' +
       'characters, non-ASCII values, link tags on events other than clicks), in the range above.'),
@@ -131,7 +133,7 @@ export async function metricsPage() {
     const datasets = series.map((s, i) => {
       const byTime = new Map(s.timestamps.map((t, j) => [t, s.values[j]]));
       return { label: s.label, data: stamps.map((t) => byTime.get(t) ?? 0),
-        backgroundColor: COLORS[i % COLORS.length], stack: 'events' };
+        backgroundColor: COLORS[i % COLORS.length], stack: 'events', maxBarThickness: 56 };
     });
     if (chart) chart.destroy();
     chart = null;

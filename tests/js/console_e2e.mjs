@@ -44,6 +44,15 @@ async function shot(page, name, opts = {}) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true, ...opts });
 }
 
+// A modal dialog scrolls inside the viewport; a tall one shows all of it at once.
+async function tallShot(page, name) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: size.width, height: 1900 });
+  await page.waitForTimeout(100);
+  await shot(page, name, { fullPage: false });
+  await page.setViewportSize(size);
+}
+
 async function signIn(page, id = keyId, key = secret) {
   await page.goto(`${endpoint}/console/`);
   await page.getByLabel('Access key ID').fill(id);
@@ -130,7 +139,7 @@ const scenarios = {
     await dialog.getByRole('button', { name: 'Add Dimension' }).click();
     const rowsAfterEleventh = await dialog.locator('fieldset.dimension-row').count();
     const tooMany = await dialog.locator('.cw-dimensions > .error').innerText();
-    await shot(page, 'destination-dialog-validation');
+    await tallShot(page, 'destination-dialog-validation');
     for (let i = 10; i >= 2; i--) {
       await dialog.getByRole('button', { name: `Remove dimension ${i}` }).click();
     }
@@ -139,7 +148,7 @@ const scenarios = {
     await row1.getByLabel('Dimension Name').fill('campaign');
     await row1.getByLabel('Default Value').fill('none');
     const errorsBeforeSave = await dialog.locator('.error:not([hidden])').count();
-    await shot(page, 'destination-dialog');
+    await tallShot(page, 'destination-dialog');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'detached' });
     const row = page.getByRole('row').filter({ hasText: args.destination });
@@ -162,14 +171,23 @@ const scenarios = {
       errorsBeforeSave, rowText, serverError };
   },
 
-  // Toggle a destination off and on again from the table.
+  // Disable a destination from the table, then edit it: one more event type.
   async toggle() {
     const { page } = await newPage();
     await signedIn(page);
     await page.goto(`${endpoint}/console/#/sets/${args.set}`);
     await page.getByRole('button', { name: `Disable ${args.destination}` }).click();
     await page.getByRole('button', { name: `Enable ${args.destination}` }).waitFor();
-    return {};
+    await page.getByRole('button', { name: `Edit ${args.destination}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'CloudWatch Destination' });
+    const nameDisabled = await dialog.getByLabel('Name', { exact: true }).isDisabled();
+    const enabledChecked = await dialog.getByLabel('Enabled', { exact: true }).isChecked();
+    const dimension = await dialog.getByLabel('Dimension Name').inputValue();
+    await dialog.getByLabel('Bounce', { exact: true }).check();
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const rowText = await page.getByRole('row').filter({ hasText: args.destination }).innerText();
+    return { nameDisabled, enabledChecked, dimension, rowText };
   },
 
   // The metric chart for the set's dimension set, and the event in the event log.
