@@ -12,8 +12,15 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
-  awscli python3-boto3 python3-pytest wrk curl
+  awscli python3-boto3 python3-pytest wrk curl chromium
 )
+
+# The web console's libraries come from npm at build time (src/console/CMakeLists.txt), and the
+# JS tests use npm packages. Any node >= 18 with npm will do: keep one that is already there
+# (e.g. from another repository), else take Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  build_pkgs+=(nodejs npm)
+fi
 
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "console/sessions.hpp"
+#include "wire/codec.hpp"
 
 namespace mailtally::console {
 namespace {
@@ -57,6 +60,34 @@ TEST(SessionStore, AFullTableDropsTheSessionClosestToExpiry) {
   EXPECT_EQ(store.size(), SessionStore::kMaxSessions);
   EXPECT_FALSE(store.find(first.id));
   EXPECT_TRUE(store.find(last.id));
+}
+
+// The console passes documents, not HTTP requests: members bound to the URI are read by name.
+TEST(DecodeDocument, ReadsUriMembersByNameAndValidatesLikeTheApi) {
+  const wire::Service& v2 = wire::ses_v2_model();
+  const wire::Operation* op = v2.find_operation("CreateConfigurationSetEventDestination");
+  ASSERT_NE(op, nullptr);
+  auto ok = wire::decode_document(v2, *v2.find_operation("GetConfigurationSet"),
+                                  boost::json::parse(R"({"ConfigurationSetName":"cs1"})"));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->at("ConfigurationSetName").as_string(), "cs1");
+
+  auto missing =
+      wire::decode_document(v2, *op, boost::json::parse(R"({"ConfigurationSetName":"cs1"})"));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, wire::DecodeError::Kind::Missing);
+
+  auto bad_enum = wire::decode_document(
+      v2, *op, boost::json::parse(R"({"ConfigurationSetName":"cs1","EventDestinationName":"d",
+        "EventDestination":{"MatchingEventTypes":["SENT"]}})"));
+  ASSERT_FALSE(bad_enum);
+  EXPECT_NE(bad_enum.error().message.find("EventDestination.MatchingEventTypes.1"),
+            std::string::npos);
+
+  auto wrong_type =
+      wire::decode_document(v2, *op, boost::json::parse(R"({"ConfigurationSetName":7})"));
+  ASSERT_FALSE(wrong_type);
+  EXPECT_EQ(wrong_type.error().kind, wire::DecodeError::Kind::Malformed);
 }
 
 }  // namespace
