@@ -344,7 +344,7 @@ def test_account_page_creates_a_key_shown_once(server, browser_ready):
     assert r["sent"].isdigit()
 
 
-def test_phone_width_has_no_horizontal_scroll(guide_flow, server, browser_ready):
+def test_phone_width_no_horizontal_scroll_every_control_labelled(guide_flow, server, browser_ready):
     set_name, _, _ = guide_flow
     pages = [["sets", "#/sets", "Configuration sets"],
              ["set", f"#/sets/{set_name}", f"Configuration set {set_name}"],
@@ -352,6 +352,8 @@ def test_phone_width_has_no_horizontal_scroll(guide_flow, server, browser_ready)
              ["mailbox", "#/mailbox", "Mailbox"], ["templates", "#/templates", "Templates"],
              ["account", "#/account", "Account"]]
     r = run_browser(server, "phone", pages=pages)
+    assert r["widths"].pop("focusInDialog")["inside"] is True
     for name, w in r["widths"].items():
         assert w["scroll"] <= w["client"], (name, w)
+    assert all(not v for v in r["unlabelled"].values()), r["unlabelled"]
     assert r["widths"]["dialog"]["dialog"] <= r["widths"]["dialog"]["dialogClient"] + 1

@@ -79,7 +79,9 @@ export async function metricsPage() {
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k).push(m);
   }
-  const keys = [...groups.keys()].sort();
+  // Destinations' dimension sets first; the dimensionless account-level series last.
+  const keys = [...groups.keys()].sort((a, b) => (a.startsWith('(') - b.startsWith('(')) ||
+    a.localeCompare(b));
 
   const form = h('form', { class: 'controls', onsubmit: (ev) => { ev.preventDefault(); draw(); } },
     field('Dimension set', setSelect),

@@ -309,6 +309,7 @@ const scenarios = {
     const { page } = await newPage({ width: 375, height: 800 });
     await signedIn(page);
     const widths = {};
+    const unlabelled = {};
     for (const [name, hash, heading] of args.pages) {
       await page.goto(`${endpoint}/console/${hash}`);
       await page.getByRole('heading', { name: heading }).first().waitFor();
@@ -316,6 +317,10 @@ const scenarios = {
       widths[name] = await page.evaluate(() => ({
         scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
       }));
+      // Every control has a label (or an aria-label).
+      unlabelled[name] = await page.evaluate(() => [...document.querySelectorAll(
+        'input, select, textarea')].filter((el) => !el.labels?.length &&
+        !el.getAttribute('aria-label')).map((el) => el.outerHTML));
       if (name === 'set') {
         await page.getByLabel('Add Destination').selectOption('cloudwatch');
         await page.getByRole('dialog').waitFor();
@@ -325,12 +330,18 @@ const scenarios = {
           dialog: document.querySelector('dialog').scrollWidth,
           dialogClient: document.querySelector('dialog').clientWidth,
         }));
+        unlabelled.dialog = await page.evaluate(() => [...document.querySelectorAll(
+          'dialog input, dialog select')].filter((el) => !el.labels?.length).map((el) => el.outerHTML));
+        // Keyboard: the dialog opens with focus in it, and Escape closes it.
+        widths.focusInDialog = { scroll: 0, client: 0,
+          inside: await page.evaluate(() => !!document.activeElement.closest('dialog')) };
         await shot(page, 'phone-destination-dialog', { fullPage: false });
         await page.keyboard.press('Escape');
+        await page.getByRole('dialog').waitFor({ state: 'detached' });
       }
       if (name === 'metrics' || name === 'sets') await shot(page, `phone-${name}`);
     }
-    return { widths };
+    return { widths, unlabelled };
   },
 };
 
