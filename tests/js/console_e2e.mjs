@@ -175,6 +175,8 @@ const scenarios = {
   async toggle() {
     const { page } = await newPage();
     await signedIn(page);
+    await page.getByRole('link', { name: args.set }).waitFor();
+    await shot(page, 'configuration-sets');
     await page.goto(`${endpoint}/console/#/sets/${args.set}`);
     await page.getByRole('button', { name: `Disable ${args.destination}` }).click();
     await page.getByRole('button', { name: `Enable ${args.destination}` }).waitFor();
