@@ -316,6 +316,7 @@ def test_templates_page(server, browser_ready):
                     "(implemented on another branch); the page shows that error as returned")
     assert "Hi Kim" in r["rendered"]
     assert "not valid JSON" in r["badJson"]
+    assert r["renderError"].startswith("BadRequestException: ") and "name" in r["renderError"]
 
 
 def test_account_page_creates_a_key_shown_once(server, browser_ready):

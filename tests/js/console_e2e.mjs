@@ -282,7 +282,13 @@ const scenarios = {
     await page.getByLabel('Template data (JSON)').fill('{"name": ');
     await page.getByRole('button', { name: 'Test render' }).click();
     const badJson = await page.getByRole('alert').filter({ hasText: 'JSON' }).innerText();
-    return { rendered, badJson };
+    // A rendering error from the server, shown as returned.
+    await page.getByLabel('Template data (JSON)').fill('{"other": 1}');
+    await page.getByRole('button', { name: 'Test render' }).click();
+    const renderError = await page.getByRole('alert')
+      .filter({ hasText: 'BadRequestException' }).innerText();
+    await shot(page, 'template-render-error');
+    return { rendered, badJson, renderError };
   },
 
   // Account: quota, a new key whose secret is shown once, identities.
