@@ -14,7 +14,15 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
   awscli python3-boto3 python3-pytest python3-cryptography wrk curl prometheus
   swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl openssl python3-aiosmtpd
+  chromium
 )
+
+# The web console's libraries come from npm at build time (src/console/CMakeLists.txt), and the
+# JS tests use npm packages. Any node >= 18 with npm will do: keep one that is already there
+# (e.g. from another repository), else take Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  build_pkgs+=(nodejs npm)
+fi
 
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -12,6 +12,7 @@
 #include "app/credentials.hpp"
 #include "base/clock.hpp"
 #include "base/crypto.hpp"
+#include "console/console.hpp"
 #include "destinations/cloudwatch_sink.hpp"
 #include "destinations/external_dispatcher.hpp"
 #include "destinations/sns_signer.hpp"
@@ -221,6 +222,16 @@ int serve(const ServeOptions& options) {
       *sending_store,  *store,           *metric_store, *metric_store,
       cloudwatch_sink, &gateway_metrics, clock,         options.cloudwatch_price_per_metric};
 
+  // The local JSON endpoints (/_mailtally/...), also reached by the console's pass-through.
+  auto local_api = [&](const http::Request& req) {
+    if (services::is_local_metrics_request(req)) return handle_local_metrics(local_metrics, req);
+    return services::handle_local_api(*sending_store, req);
+  };
+  console::Console web_console(console::ConsoleDeps{
+      credentials, gateway, *store,
+      [](std::string name) { return make_access_key(std::move(name), epoch_now()); }, local_api,
+      clock});
+
   http::ServerOptions http_options;
   http_options.host = options.host;
   http_options.port = options.port;
@@ -243,10 +254,9 @@ int serve(const ServeOptions& options) {
       r.body = sns_signer->certificate_pem();
       return r;
     }
-    if (services::is_local_api_request(req)) {
-      return services::handle_local_api(*sending_store, req);
-    }
+    if (services::is_local_api_request(req)) return local_api(req);
     if (tracking::Tracker::is_tracking_request(req)) return tracker.handle(req);
+    if (console::Console::is_console_request(req)) return web_console.handle(req);
     if (services::Gateway::is_api_request(req)) return gateway.handle(req);
     return text_response(404, R"({"message":"not found"})");
   });

@@ -226,4 +226,40 @@ http::Response Gateway::handle_async(const AsyncOperationHandler& handler,
   return parked;
 }
 
+Output Gateway::call(const wire::Service& service, std::string_view operation,
+                     const auth::Identity& caller, const http::Request& request,
+                     const boost::json::value& input) {
+  stats_.requests.fetch_add(1, std::memory_order_relaxed);
+  auto fail = [&](wire::ApiError e) -> Output {
+    stats_.errors.fetch_add(1, std::memory_order_relaxed);
+    return base::unexpected(std::move(e));
+  };
+  const wire::Operation* op = service.find_operation(operation);
+  if (!op) {
+    return fail(wire::generic_error(
+        404, "UnknownOperation",
+        std::string(service.service_id) + " has no operation " + std::string(operation) + "."));
+  }
+  const OperationHandler* handler = operations_.find(service, op->name);
+  if (!handler) {
+    return fail(wire::generic_error(501, "NotImplemented",
+                                    "mailtally does not implement " +
+                                        std::string(service.service_id) + " " +
+                                        std::string(op->name) + " (yet).",
+                                    false));
+  }
+  auto doc = wire::decode_document(service, *op, input);
+  if (!doc) return fail(map_validation(service, *op, doc.error()));
+  const std::string request_id = base::uuid4();
+  try {
+    CallContext ctx{caller, request, request_id, service};
+    auto out = (*handler)(ctx, *doc);
+    if (!out) return fail(std::move(out).error());
+    return out;
+  } catch (const std::exception& ex) {
+    return fail(wire::generic_error(500, "InternalFailure",
+                                    std::string("internal error: ") + ex.what(), false));
+  }
+}
+
 }  // namespace mailtally::services

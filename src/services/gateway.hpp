@@ -48,6 +48,14 @@ class Gateway {
   static bool is_api_request(const http::Request& request);
   // The answer, or a deferred one (http::Deferred) for operations registered with add_async.
   http::Response handle(http::Request& request);
+
+  // Calls an operation by name for a caller authenticated elsewhere (the web console's session):
+  // no SigV4, but the same model validation, validation-error mapping and handler as a signed
+  // request. `input` is the document form (members under their member names). Unknown
+  // operations answer 404 UnknownOperation, unimplemented ones 501 NotImplemented.
+  Output call(const wire::Service& service, std::string_view operation,
+              const auth::Identity& caller, const http::Request& request,
+              const boost::json::value& input);
   const GatewayStats& stats() const { return stats_; }
   // Set before the server starts; `observer` must outlive the gateway.
   void set_observer(RequestObserver* observer) { observer_ = observer; }

@@ -69,6 +69,12 @@ struct DecodeError {
 base::Expected<boost::json::object, DecodeError> decode_input(const Route& route,
                                                               const http::Request& request);
 
+// Decodes and validates an operation's input given as a document JSON value: every member under
+// its member name, whatever its HTTP binding (the inverse of to_wire_json(..., false)). For
+// callers that reach operations without HTTP bindings (the web console).
+base::Expected<boost::json::object, DecodeError> decode_document(
+    const Service& service, const Operation& operation, const boost::json::value& document);
+
 // Encodes `output` (a document of the operation's output shape) as the protocol wants.
 http::Response encode_result(const Route& route, const boost::json::object& output,
                              std::string_view request_id);

@@ -174,8 +174,10 @@ class QueryDecoder {
 
 // ---- JSON bodies ----------------------------------------------------------------------------
 
+// `by_member_name`: every structure member is read under its member name, whatever its HTTP
+// binding (the document form of to_wire_json(..., body_only = false)).
 Result from_json(const Service& svc, std::uint16_t shape_index, const json::value& v,
-                 std::string_view path_view, int depth) {
+                 std::string_view path_view, int depth, bool by_member_name = false) {
   const std::string path(path_view);
   if (depth > kMaxDepth) return base::unexpected(malformed(path, "nesting too deep"));
   if (v.is_null()) return json::value(nullptr);
@@ -190,10 +192,11 @@ Result from_json(const Service& svc, std::uint16_t shape_index, const json::valu
       json::object out;
       const auto& in = v.get_object();
       for (const Member& m : svc.members_of(shape)) {
-        if (m.location != Location::Body) continue;
-        auto it = in.find(m.wire_name());
+        if (!by_member_name && m.location != Location::Body) continue;
+        auto it = in.find(by_member_name ? m.name : m.wire_name());
         if (it == in.end()) continue;
-        auto r = from_json(svc, m.shape, it->value(), join(path, m.name), depth + 1);
+        auto r =
+            from_json(svc, m.shape, it->value(), join(path, m.name), depth + 1, by_member_name);
         if (!r) return r;
         if (!r->is_null()) out[m.name] = std::move(*r);
       }
@@ -205,7 +208,8 @@ Result from_json(const Service& svc, std::uint16_t shape_index, const json::valu
       std::size_t i = 0;
       for (const auto& item : v.get_array()) {
         ++i;
-        auto r = from_json(svc, shape.member_shape, item, join(path, std::to_string(i)), depth + 1);
+        auto r = from_json(svc, shape.member_shape, item, join(path, std::to_string(i)), depth + 1,
+                           by_member_name);
         if (!r) return r;
         out.push_back(std::move(*r));
       }
@@ -215,7 +219,8 @@ Result from_json(const Service& svc, std::uint16_t shape_index, const json::valu
       if (!v.is_object()) return wrong("a map");
       json::object out;
       for (const auto& kv : v.get_object()) {
-        auto r = from_json(svc, shape.value_shape, kv.value(), join(path, kv.key()), depth + 1);
+        auto r = from_json(svc, shape.value_shape, kv.value(), join(path, kv.key()), depth + 1,
+                           by_member_name);
         if (!r) return r;
         out[kv.key()] = std::move(*r);
       }
@@ -482,6 +487,17 @@ std::optional<DecodeError> decode_rest_bindings(const Service& svc, const Shape&
 base::Expected<json::value, DecodeError> from_wire_json(const Service& service, std::uint16_t shape,
                                                         const json::value& value) {
   return from_json(service, shape, value, "", 0);
+}
+
+base::Expected<json::object, DecodeError> decode_document(const Service& service,
+                                                          const Operation& operation,
+                                                          const json::value& document) {
+  if (operation.input == kNoShape) return json::object();
+  auto r = from_json(service, operation.input, document, "", 0, /*by_member_name=*/true);
+  if (!r) return base::unexpected(std::move(r).error());
+  json::value doc = r->is_null() ? json::value(json::object()) : std::move(*r);
+  if (auto e = validate(service, operation.input, doc, "")) return base::unexpected(std::move(*e));
+  return std::move(doc.get_object());
 }
 
 base::Expected<json::object, DecodeError> decode_input(const Route& route,
