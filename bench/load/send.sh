@@ -53,7 +53,9 @@ echo "|---|---|---|---|---|---|"
 for round in $(seq 1 "$ROUNDS"); do
   # ---- mailtally: a fresh data dir per round ----
   dir="$WORK/mt$round"
-  "$MAILTALLY_BIN" serve --listen 127.0.0.1:0 --data-dir "$dir" >"$WORK/mt$round.log" 2>&1 &
+  # Quotas lifted: the defaults (1000 recipients/s) would throttle the load.
+  "$MAILTALLY_BIN" serve --listen 127.0.0.1:0 --data-dir "$dir" --max-send-rate 0 \
+    --max-24-hour-send 0 >"$WORK/mt$round.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   for _ in $(seq 1 500); do grep -q "listening on" "$WORK/mt$round.log" && break; sleep 0.02; done

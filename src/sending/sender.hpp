@@ -63,7 +63,7 @@ enum class SendErrorKind {
   ConfigurationSetDoesNotExist,
   ConfigurationSetSendingPaused,
   AccountSendingPaused,
-  Internal,  // the message could not be stored (the caller answers a server error)
+  Internal,             // the message could not be stored (the caller answers a server error)
   MaxSendRateExceeded,  // SendQuota: over the maximum send rate
   DailyQuotaExceeded,   // SendQuota: over the maximum sends per 24 hours
 };
