@@ -75,7 +75,7 @@ struct Sql {
 class Connection {
  public:
   // Upper bound on cache slots; callers use stable slot numbers below it.
-  static constexpr std::size_t kMaxCachedStatements = 32;
+  static constexpr std::size_t kMaxCachedStatements = 48;
 
   // Opens (creating if missing) the database at `path` through the VFS named `vfs` (nullptr:
   // SQLite's default). Throws SqliteError.

@@ -30,6 +30,22 @@ inline constexpr Sql kEvents{
     "WHERE e.seq > ?1 AND (?2 IS NULL OR e.configuration_set = ?2) "
     "AND (?3 IS NULL OR e.event_type = ?3) AND (?4 IS NULL OR e.message_id = ?4) "
     "ORDER BY e.seq LIMIT ?5"};
+// The same read when the filter names a message or a configuration set: a separate statement
+// each, so SQLite walks that column's index instead of the whole log.
+inline constexpr Sql kEventsOfMessage{
+    32,
+    "SELECT e.seq, e.message_id, e.configuration_set, e.event_type, e.record, e.created_at, "
+    "coalesce(m.tags_from_header, 0) FROM events AS e INDEXED BY events_by_message "
+    "LEFT JOIN messages AS m ON m.message_id = e.message_id "
+    "WHERE e.message_id = ?4 AND e.seq > ?1 AND (?2 IS NULL OR e.configuration_set = ?2) "
+    "AND (?3 IS NULL OR e.event_type = ?3) ORDER BY e.seq LIMIT ?5"};
+inline constexpr Sql kEventsOfSet{
+    33,
+    "SELECT e.seq, e.message_id, e.configuration_set, e.event_type, e.record, e.created_at, "
+    "coalesce(m.tags_from_header, 0) FROM events AS e INDEXED BY events_by_set "
+    "LEFT JOIN messages AS m ON m.message_id = e.message_id "
+    "WHERE e.configuration_set = ?2 AND e.seq > ?1 AND (?3 IS NULL OR e.event_type = ?3) "
+    "AND ?4 IS NULL ORDER BY e.seq LIMIT ?5"};
 inline constexpr Sql kMailbox{
     24,
     "SELECT b.id, b.message_id, b.recipient, b.delivered_at, m.mail FROM mailbox AS b "
@@ -54,10 +70,10 @@ inline constexpr Sql kMessageForEvents{
     31, "SELECT configuration_set, mail, created_at FROM messages WHERE message_id = ?1"};
 
 constexpr bool sending_slots_are_distinct() {
-  constexpr const Sql* all[] = {&kInsertMessage, &kInsertEvent,    &kQueued,
-                                &kFinishMessage, &kInsertMailbox,  &kEvents,
-                                &kMailbox,       &kMailboxMessage, &kRawMessage,
-                                &kGetCursor,     &kAdvanceCursor,  &kMessageForEvents};
+  constexpr const Sql* all[] = {
+      &kInsertMessage, &kInsertEvent,      &kQueued,          &kFinishMessage, &kInsertMailbox,
+      &kEvents,        &kMailbox,          &kMailboxMessage,  &kRawMessage,    &kGetCursor,
+      &kAdvanceCursor, &kMessageForEvents, &kEventsOfMessage, &kEventsOfSet};
   bool used[Connection::kMaxCachedStatements] = {};
   for (const Sql* sql : all) {
     if (sql->slot < 18 || sql->slot >= Connection::kMaxCachedStatements || used[sql->slot]) {

@@ -228,7 +228,9 @@ std::size_t SqliteSendingStore::complete(const std::vector<Completion>& completi
 
 std::vector<domain::LoggedEvent> SqliteSendingStore::events(const domain::EventFilter& f) {
   auto conn = pool_->acquire();
-  auto s = use(*conn, sqlite::kEvents);
+  auto s = use(*conn, f.message_id          ? sqlite::kEventsOfMessage
+                      : f.configuration_set ? sqlite::kEventsOfSet
+                                            : sqlite::kEvents);
   s.bind(1, f.after);
   bind_opt(s, 2, f.configuration_set);
   bind_opt(s, 3, f.event_type);
