@@ -6,6 +6,7 @@
 #include "base/expected.hpp"
 #include "base/ids.hpp"
 #include "base/time_format.hpp"
+#include "base/url.hpp"
 
 namespace mailtally::base {
 
@@ -68,6 +69,14 @@ TEST(Ids, Uuid4HasTheVersionAndVariantAndIsUnique) {
   EXPECT_EQ(a[14], '4');
   EXPECT_TRUE(a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b') << a;
   EXPECT_NE(a, b);
+}
+
+TEST(Url, PercentEncodeKeepsOnlyUnreservedCharacters) {
+  EXPECT_EQ(percent_encode("AZaz09-_.~"), "AZaz09-_.~");
+  EXPECT_EQ(percent_encode("arn:aws:sns:us-east-1:1:t/x y"),
+            "arn%3Aaws%3Asns%3Aus-east-1%3A1%3At%2Fx%20y");
+  EXPECT_EQ(percent_encode(std::string("\x00\xff", 2)), "%00%FF");
+  EXPECT_EQ(percent_encode(""), "");
 }
 
 }  // namespace mailtally::base

@@ -25,23 +25,6 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string url_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || c == '.' || c == '~';
-    if (plain) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 bool is_external(const domain::EventDestination& d) { return d.sns || d.firehose || d.eventbridge; }
 
 bool matches(const domain::EventDestination& d, std::string_view event_type) {
@@ -334,8 +317,7 @@ void ExternalDispatcher::run_worker(Worker& w) {
     bool all = true;
     for (const auto& s : subscribers) {
       if (partial_done.count(s.subscription_arn)) continue;
-      env.unsubscribe_url = targets_.base_url + "/_mailtally/sns/unsubscribe?SubscriptionArn=" +
-                            url_encode(s.subscription_arn);
+      env.unsubscribe_url = targets_.base_url + domain::sns_unsubscribe_path(s.subscription_arn);
       std::string body = sns_envelope_json(env, "1", signer_.sign(sns_string_to_sign(env)));
       auto r = http.post(s.url,
                          {{"Content-Type", "text/plain; charset=UTF-8"},
@@ -432,9 +414,7 @@ void ExternalDispatcher::run_confirmations() {
     env.topic_arn = next->topic_arn;
     env.token = next->token;
     env.timestamp = now_seconds();
-    env.subscribe_url = targets_.base_url +
-                        "/_mailtally/sns/confirm?TopicArn=" + url_encode(next->topic_arn) +
-                        "&Token=" + url_encode(next->token);
+    env.subscribe_url = targets_.base_url + domain::sns_confirm_path(next->topic_arn, next->token);
     env.message = "You have chosen to subscribe to the topic " + next->topic_arn +
                   ".\nTo confirm the subscription, visit the SubscribeURL included in this "
                   "message.";

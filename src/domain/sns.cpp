@@ -1,5 +1,7 @@
 #include "domain/sns.hpp"
 
+#include "base/url.hpp"
+
 namespace mailtally::domain {
 
 bool is_valid_sns_topic_name(std::string_view name) {
@@ -12,6 +14,15 @@ bool is_valid_sns_topic_name(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+std::string sns_confirm_path(std::string_view topic_arn, std::string_view token) {
+  return "/_mailtally/sns/confirm?TopicArn=" + base::percent_encode(topic_arn) +
+         "&Token=" + base::percent_encode(token);
+}
+
+std::string sns_unsubscribe_path(std::string_view subscription_arn) {
+  return "/_mailtally/sns/unsubscribe?SubscriptionArn=" + base::percent_encode(subscription_arn);
 }
 
 }  // namespace mailtally::domain

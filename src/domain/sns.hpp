@@ -52,4 +52,9 @@ class SnsStore {
 // SNS topic names: 1-256 ASCII letters, digits, '_' and '-' (".fifo" suffix for FIFO topics).
 bool is_valid_sns_topic_name(std::string_view name);
 
+// The paths of this server's SubscribeURL and UnsubscribeURL links (append to its base URL);
+// services/sns.cpp answers them, destinations/ puts them into the messages it posts.
+std::string sns_confirm_path(std::string_view topic_arn, std::string_view token);
+std::string sns_unsubscribe_path(std::string_view subscription_arn);
+
 }  // namespace mailtally::domain

@@ -33,23 +33,6 @@ std::string xml_escape(std::string_view s) {
   return out;
 }
 
-std::string url_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || c == '.' || c == '~';
-    if (plain) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Pages of `items` after the opaque NextToken (an index, as text).
 template <class T>
 base::Expected<std::pair<std::size_t, std::size_t>, wire::ApiError> page(
@@ -95,15 +78,6 @@ bool is_sns_topic_arn(std::string_view arn) {
 }
 
 }  // namespace
-
-std::string sns_confirm_path(std::string_view topic_arn, std::string_view token) {
-  return "/_mailtally/sns/confirm?TopicArn=" + url_encode(topic_arn) +
-         "&Token=" + url_encode(token);
-}
-
-std::string sns_unsubscribe_path(std::string_view subscription_arn) {
-  return "/_mailtally/sns/unsubscribe?SubscriptionArn=" + url_encode(subscription_arn);
-}
 
 void register_sns(OperationTable& t, domain::SnsStore& store, SnsSubscribedHook on_subscribed) {
   const wire::Service& m = wire::sns_model();

@@ -32,8 +32,4 @@ void install_sns_validation_mapper(Gateway& gateway);
 bool is_sns_link_request(const http::Request& request);
 http::Response handle_sns_link(domain::SnsStore& store, const http::Request& request);
 
-// The paths of those links on this server (append to its base URL).
-std::string sns_confirm_path(std::string_view topic_arn, std::string_view token);
-std::string sns_unsubscribe_path(std::string_view subscription_arn);
-
 }  // namespace mailtally::services
