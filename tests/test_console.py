@@ -1,7 +1,7 @@
 """The web console (/console) end to end: the real binary, real headless Chromium (Debian's
 chromium) driven by playwright-core from npm (tests/js/console_e2e.mjs), boto3 alongside.
 
-Screenshots go to a temporary dir; CONSOLE_SHOTS_DIR=docs/console refreshes the committed ones."""
+Screenshots of every page land in docs/console/ (set CONSOLE_SHOTS_DIR to put them elsewhere)."""
 from __future__ import annotations
 
 import http.server
@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -20,9 +19,9 @@ import helpers
 from helpers import unique, wait_until
 
 JS_DIR = os.path.join(os.path.dirname(__file__), "js")
-# Screenshots go to a temporary dir unless CONSOLE_SHOTS_DIR says otherwise (a test run must not
-# change the checkout; docs/console/ holds the ones taken on purpose).
-SHOTS = os.environ.get("CONSOLE_SHOTS_DIR") or tempfile.mkdtemp(prefix="mailtally-console-shots.")
+# The test run produces the screenshots of every page in docs/console/ (issue 5 asks for them
+# there); CONSOLE_SHOTS_DIR puts them elsewhere.
+SHOTS = os.environ.get("CONSOLE_SHOTS_DIR", os.path.join(helpers.REPO, "docs", "console"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
