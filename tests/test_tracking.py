@@ -435,3 +435,45 @@ def test_a_7bit_part_whose_lines_grow_too_long_becomes_quoted_printable(server, 
     hrefs = [a["href"] for a in anchors(html).anchors]
     assert len(hrefs) == 12 and all("/t/c/" in h for h in hrefs)
     assert hit(hrefs[3]).header("Location") == "https://e.test/3"
+
+
+def test_relayed_message_has_tracked_links_and_hits_record_click_and_open(server_factory):
+    """Issue 3's relay + tracking flow: a message to an ordinary address reaches a real SMTP
+    server (aiosmtpd) with its links rewritten and the SES headers removed; following the
+    rewritten link redirects to the original and records a Click with its link tags; the pixel
+    records an Open."""
+    from smtp_sink import SmtpSink
+    sink = SmtpSink().start()
+    try:
+        srv = server_factory(extra_args=("--relay", f"smtp://{sink.url_hostport}"))
+        ses = srv.client("ses")
+        cs = tracked_set(ses)
+        raw = ("From: sender@example.com\r\nTo: reader@example.org\r\nSubject: relayed\r\n"
+               f"X-SES-CONFIGURATION-SET: {cs}\r\nX-SES-MESSAGE-TAGS: campaign=book\r\n"
+               "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+               + HTML).encode()
+        mid = ses.send_raw_email(RawMessage={"Data": raw})["MessageId"]
+        wait_until(lambda: sink.messages, 20, what="the relayed message")
+        got = sink.messages[0]
+        assert got.rcpt_tos == ["reader@example.org"]
+        msg = got.message
+        assert msg["X-SES-CONFIGURATION-SET"] is None and msg["X-SES-MESSAGE-TAGS"] is None
+        html = html_of(got.data)
+        found = anchors(html)
+        click_prefix = srv.endpoint + "/t/c/"
+        assert found.anchors[0]["href"].startswith(click_prefix), found.anchors
+        assert "ses:tags" not in found.anchors[0]
+        pixel = [i["src"] for i in found.images if i["src"].startswith(srv.endpoint + "/t/o/")]
+        assert len(pixel) == 1
+
+        r = hit(found.anchors[0]["href"])
+        assert r.status == 302
+        assert r.header("Location") == "https://www.example.com/books?id=1&x=2"
+        assert hit(pixel[0]).status == 200
+        clicks = wait_until(lambda: events(srv, mid, "Click"), 10, what="the Click event")
+        assert clicks[0]["record"]["click"]["linkTags"] == {"product": ["book"],
+                                                            "genre": ["fiction"]}
+        assert wait_until(lambda: events(srv, mid, "Open"), 10, what="the Open event")
+        assert [e["eventType"] for e in events(srv, mid, "Delivery")] == ["Delivery"]
+    finally:
+        sink.stop()
