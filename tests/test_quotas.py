@@ -145,3 +145,23 @@ def test_max_24_hour_send_refuses_over_the_daily_quota(server_factory):
     with pytest.raises(ClientError) as e:
         send(srv.client("ses"), SIM)
     assert e.value.response["Error"]["Message"] == "Daily message quota exceeded."
+
+
+def test_bulk_sends_report_quota_refusals_per_entry(server_factory):
+    """Bulk sends do not fail whole: entries over the quota carry the models' statuses."""
+    srv = server_factory(extra_args=("--max-24-hour-send", "2", "--max-send-rate", "0"))
+    ses, sesv2 = srv.client("ses"), srv.client("sesv2")
+    name = "bulk_quota"
+    ses.create_template(Template={"TemplateName": name, "SubjectPart": "Hi {{n}}",
+                                  "TextPart": "Hello {{n}}"})
+    out = ses.send_bulk_templated_email(
+        Source="sender@example.com", Template=name, DefaultTemplateData='{"n":"x"}',
+        Destinations=[{"Destination": {"ToAddresses": [f"success+{i}@simulator.amazonses.com"]}}
+                      for i in range(3)])
+    statuses = [s["Status"] for s in out["Status"]]
+    assert statuses == ["Success", "Success", "AccountDailyQuotaExceeded"], statuses
+    out = sesv2.send_bulk_email(
+        FromEmailAddress="sender@example.com",
+        DefaultContent={"Template": {"TemplateName": name, "TemplateData": '{"n":"y"}'}},
+        BulkEmailEntries=[{"Destination": {"ToAddresses": [SIM]}}])
+    assert [r["Status"] for r in out["BulkEmailEntryResults"]] == ["ACCOUNT_DAILY_QUOTA_EXCEEDED"]

@@ -127,11 +127,34 @@ bool request_level(SendErrorKind k) {
          k == SendErrorKind::AccountSendingPaused;
 }
 
+// A failed entry's status (the models' BulkEmailStatus enums).
 std::string v1_status(SendErrorKind k) {
-  return k == SendErrorKind::MessageRejected ? "MessageRejected" : "InvalidParameterValue";
+  switch (k) {
+    case SendErrorKind::MessageRejected:
+      return "MessageRejected";
+    case SendErrorKind::MaxSendRateExceeded:
+      return "AccountThrottled";
+    case SendErrorKind::DailyQuotaExceeded:
+      return "AccountDailyQuotaExceeded";
+    case SendErrorKind::Internal:
+      return "Failed";
+    default:
+      return "InvalidParameterValue";
+  }
 }
 std::string v2_status(SendErrorKind k) {
-  return k == SendErrorKind::MessageRejected ? "MESSAGE_REJECTED" : "INVALID_PARAMETER";
+  switch (k) {
+    case SendErrorKind::MessageRejected:
+      return "MESSAGE_REJECTED";
+    case SendErrorKind::MaxSendRateExceeded:
+      return "ACCOUNT_THROTTLED";
+    case SendErrorKind::DailyQuotaExceeded:
+      return "ACCOUNT_DAILY_QUOTA_EXCEEDED";
+    case SendErrorKind::Internal:
+      return "FAILED";
+    default:
+      return "INVALID_PARAMETER";
+  }
 }
 
 struct BulkEntry {
