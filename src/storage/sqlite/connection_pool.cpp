@@ -49,4 +49,9 @@ void ConnectionPool::release(std::unique_ptr<Connection> conn) {
   cv_.notify_one();
 }
 
+std::mutex& shared_write_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
 }  // namespace mailtally::storage::sqlite

@@ -12,6 +12,7 @@
 
 #include "domain/send_statistics.hpp"
 #include "domain/sns.hpp"
+#include "storage/sqlite/connection_pool.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace mailtally::storage {
@@ -43,7 +44,8 @@ class SqliteDestinationsStore final : public domain::SnsStore, public domain::Se
  private:
   explicit SqliteDestinationsStore(std::unique_ptr<sqlite::ConnectionPool> pool);
   std::unique_ptr<sqlite::ConnectionPool> pool_;
-  std::mutex write_mu_;  // taken after a connection lease, held for the whole transaction
+  std::mutex& write_mu_ = sqlite::shared_write_mutex();  // taken after a connection lease, held for
+                                                         // the whole transaction
 };
 
 }  // namespace mailtally::storage

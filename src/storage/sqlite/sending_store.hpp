@@ -15,6 +15,7 @@
 #include <string>
 
 #include "domain/sending_store.hpp"
+#include "storage/sqlite/connection_pool.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace mailtally::sqlite {
@@ -72,8 +73,9 @@ class SqliteSendingStore final : public domain::SendingStore {
 
   std::unique_ptr<sqlite::ConnectionPool> pool_;
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;
-  std::mutex write_mu_;  // taken after a connection lease, held for the whole transaction
-  std::unique_ptr<sqlite::GroupCommitter> committer_;  // last: its thread uses the members above
+  std::mutex& write_mu_ = sqlite::shared_write_mutex();  // taken after a connection lease, held for
+                                                         // the whole transaction
+  std::unique_ptr<sqlite::GroupCommitter> committer_;    // last: its thread uses the members above
 };
 
 }  // namespace mailtally::storage

@@ -36,6 +36,7 @@ namespace sqlite {
 using mailtally::sqlite::Connection;
 class ConnectionPool;
 struct Sql;
+std::mutex& shared_write_mutex();  // connection_pool.hpp
 }  // namespace sqlite
 
 enum class Durability {
@@ -108,7 +109,8 @@ class SqliteStore final : public domain::ConfigStore {
   void invalidate_names();
 
   std::unique_ptr<sqlite::ConnectionPool> pool_;
-  std::mutex write_mu_;  // one writer per process at a time; taken after a connection lease
+  std::mutex& write_mu_ = sqlite::shared_write_mutex();  // one writer per process at a time; taken
+                                                         // after a connection lease
 
   // Every configuration set name, sorted, for ListConfigurationSets (a hot read path): loaded on
   // first use, dropped by this process's creates and deletes. Only this process changes sets

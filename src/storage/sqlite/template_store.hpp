@@ -12,6 +12,7 @@
 #include <string>
 
 #include "domain/template_store.hpp"
+#include "storage/sqlite/connection_pool.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace mailtally::storage {
@@ -40,7 +41,8 @@ class SqliteTemplateStore final : public domain::TemplateStore {
   explicit SqliteTemplateStore(std::unique_ptr<sqlite::ConnectionPool> pool);
 
   std::unique_ptr<sqlite::ConnectionPool> pool_;
-  std::mutex write_mu_;  // taken after a connection lease, held for the whole transaction
+  std::mutex& write_mu_ = sqlite::shared_write_mutex();  // taken after a connection lease, held for
+                                                         // the whole transaction
 };
 
 }  // namespace mailtally::storage
