@@ -7,15 +7,12 @@
 #include <map>
 
 #include "base/time_format.hpp"
+#include "services/local_json.hpp"
 
 namespace mailtally::services {
 namespace json = boost::json;
-namespace {
 
-constexpr std::size_t kDefaultLimit = 100;
-constexpr std::size_t kMaxLimit = 1000;
-
-http::Response reply(int status, const json::value& body) {
+http::Response json_reply(int status, const json::value& body) {
   http::Response r;
   r.status = status;
   r.headers.add("Content-Type", "application/json");
@@ -23,9 +20,14 @@ http::Response reply(int status, const json::value& body) {
   return r;
 }
 
-http::Response error(int status, std::string message) {
-  return reply(status, json::object{{"message", std::move(message)}});
+http::Response json_error(int status, std::string message) {
+  return json_reply(status, json::object{{"message", std::move(message)}});
 }
+
+namespace {
+
+constexpr std::size_t kDefaultLimit = 100;
+constexpr std::size_t kMaxLimit = 1000;
 
 std::optional<std::int64_t> number(const std::map<std::string, std::string>& p,
                                    const std::string& key, std::int64_t fallback) {
@@ -54,7 +56,7 @@ json::value parse_or_string(const std::string& text) {
 http::Response events(domain::SendingStore& store, const std::map<std::string, std::string>& p) {
   auto after = number(p, "after", 0);
   auto limit = number(p, "limit", kDefaultLimit);
-  if (!after || !limit) return error(400, "after and limit must be non-negative integers");
+  if (!after || !limit) return json_error(400, "after and limit must be non-negative integers");
   domain::EventFilter f;
   f.after = *after;
   f.limit = std::min<std::size_t>(static_cast<std::size_t>(*limit), kMaxLimit);
@@ -72,12 +74,12 @@ http::Response events(domain::SendingStore& store, const std::map<std::string, s
                                 {"createdAt", base::format_iso8601(e.created_at)},
                                 {"record", parse_or_string(e.record)}});
   }
-  return reply(200, json::object{{"events", std::move(list)}, {"next_after", last}});
+  return json_reply(200, json::object{{"events", std::move(list)}, {"next_after", last}});
 }
 
 http::Response mailbox(domain::SendingStore& store, const std::map<std::string, std::string>& p) {
   auto limit = number(p, "limit", kDefaultLimit);
-  if (!limit) return error(400, "limit must be a non-negative integer");
+  if (!limit) return json_error(400, "limit must be a non-negative integer");
   json::array list;
   for (const auto& m : store.mailbox(
            opt(p, "to"), std::min<std::size_t>(static_cast<std::size_t>(*limit), kMaxLimit))) {
@@ -92,7 +94,7 @@ http::Response mailbox(domain::SendingStore& store, const std::map<std::string, 
     }
     list.push_back(std::move(o));
   }
-  return reply(200, json::object{{"messages", std::move(list)}});
+  return json_reply(200, json::object{{"messages", std::move(list)}});
 }
 
 }  // namespace
@@ -142,7 +144,7 @@ bool is_local_api_request(const http::Request& request) {
 
 http::Response handle_local_api(domain::SendingStore& store, const http::Request& request) {
   if (request.method != "GET" && request.method != "HEAD") {
-    http::Response r = error(405, "only GET is supported here");
+    http::Response r = json_error(405, "only GET is supported here");
     r.headers.add("Allow", "GET, HEAD");
     return r;
   }
@@ -154,16 +156,16 @@ http::Response handle_local_api(domain::SendingStore& store, const http::Request
     constexpr std::string_view kOne = "/_mailtally/mailbox/";
     if (path.size() > kOne.size() && path.compare(0, kOne.size(), kOne) == 0) {
       auto entry = store.mailbox_message(std::string_view(path).substr(kOne.size()));
-      if (!entry) return error(404, "no mailbox message with that id");
+      if (!entry) return json_error(404, "no mailbox message with that id");
       http::Response r;
       r.headers.add("Content-Type", "message/rfc822");
       r.body = std::move(entry->raw);
       return r;
     }
   } catch (const std::exception& e) {
-    return error(500, std::string("store error: ") + e.what());
+    return json_error(500, std::string("store error: ") + e.what());
   }
-  return error(404, "not found");
+  return json_error(404, "not found");
 }
 
 }  // namespace mailtally::services

@@ -13,6 +13,7 @@
 #include "domain/event_sink.hpp"
 #include "metrics/rules.hpp"
 #include "services/local_api.hpp"
+#include "services/local_json.hpp"
 #include "services/metrics_replay.hpp"
 
 namespace mailtally::services {
@@ -23,20 +24,8 @@ using Params = std::map<std::string, std::string>;
 
 constexpr std::string_view kPrefix = "/_mailtally/metrics/";
 
-http::Response reply(int status, const json::value& body) {
-  http::Response r;
-  r.status = status;
-  r.headers.add("Content-Type", "application/json");
-  r.body = json::serialize(body);
-  return r;
-}
-
-http::Response error(int status, std::string message) {
-  return reply(status, json::object{{"message", std::move(message)}});
-}
-
 http::Response wrong_method(std::string_view allow) {
-  http::Response r = error(405, "method not allowed here; use " + std::string(allow));
+  http::Response r = json_error(405, "method not allowed here; use " + std::string(allow));
   r.headers.add("Allow", std::string(allow));
   return r;
 }
@@ -106,7 +95,7 @@ http::Response cost(const LocalMetricsContext& c, const Params& p) {
   double price = c.price_per_metric;
   if (auto s = param(p, "price")) {
     auto v = parse_time(*s);  // a plain number
-    if (!v || *v < 0) return error(400, "price must be a non-negative number");
+    if (!v || *v < 0) return json_error(400, "price must be a non-negative number");
     price = *v;
   }
   std::set<std::string> owners;
@@ -162,14 +151,14 @@ http::Response cost(const LocalMetricsContext& c, const Params& p) {
     all.insert(std::move(k));
   }
   const double total = static_cast<double>(all.size());
-  return reply(200, json::object{
-                        {"pricePerMetricMonth", price},
-                        {"currency", "USD"},
-                        {"destinations", std::move(list)},
-                        {"destinationMetricsSum", sum},
-                        {"sesMetrics", all.size()},
-                        {"sesEstimatedMonthlyCost", std::round(total * price * 100) / 100},
-                    });
+  return json_reply(200, json::object{
+                             {"pricePerMetricMonth", price},
+                             {"currency", "USD"},
+                             {"destinations", std::move(list)},
+                             {"destinationMetricsSum", sum},
+                             {"sesMetrics", all.size()},
+                             {"sesEstimatedMonthlyCost", std::round(total * price * 100) / 100},
+                         });
 }
 
 http::Response caps(const LocalMetricsContext& c) {
@@ -180,7 +169,7 @@ http::Response caps(const LocalMetricsContext& c) {
     list.push_back(std::move(o));
   }
   json::value def = c.sink.default_cap() ? json::value(*c.sink.default_cap()) : json::value();
-  return reply(200, json::object{{"defaultCap", def}, {"overrides", std::move(list)}});
+  return json_reply(200, json::object{{"defaultCap", def}, {"overrides", std::move(list)}});
 }
 
 http::Response put_cap(const LocalMetricsContext& c, std::string_view rest,
@@ -188,13 +177,13 @@ http::Response put_cap(const LocalMetricsContext& c, std::string_view rest,
   auto slash = rest.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 >= rest.size() ||
       rest.find('/', slash + 1) != std::string_view::npos) {
-    return error(404, "use /_mailtally/metrics/caps/<configuration set>/<event destination>");
+    return json_error(404, "use /_mailtally/metrics/caps/<configuration set>/<event destination>");
   }
   std::string set(rest.substr(0, slash)), dest(rest.substr(slash + 1));
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
   if (ec || !v.is_object() || !v.as_object().contains("cap")) {
-    return error(400, R"(the body must be {"cap": <non-negative integer>} or {"cap": null})");
+    return json_error(400, R"(the body must be {"cap": <non-negative integer>} or {"cap": null})");
   }
   const json::value& cap = v.as_object().at("cap");
   std::optional<std::int64_t> value;
@@ -203,19 +192,19 @@ http::Response put_cap(const LocalMetricsContext& c, std::string_view rest,
   } else if (cap.is_uint64()) {
     value = static_cast<std::int64_t>(std::min<std::uint64_t>(cap.as_uint64(), INT64_MAX));
   } else if (!cap.is_null()) {
-    return error(400, "cap must be a non-negative integer or null");
+    return json_error(400, "cap must be a non-negative integer or null");
   }
   auto record = c.config.get_configuration_set(set);
   bool found = false;
   if (record) {
     for (const auto& d : record->destinations) found = found || (d.name == dest && d.cloudwatch);
   }
-  if (!found) return error(404, "no CloudWatch event destination " + dest + " in " + set);
+  if (!found) return json_error(404, "no CloudWatch event destination " + dest + " in " + set);
   const std::string owner = domain::cursor_key(set, dest);
   c.sink.set_cap(owner, value);
   json::object o = key_fields(owner);
   o["cap"] = value ? json::value(*value) : json::value(nullptr);
-  return reply(200, o);
+  return json_reply(200, o);
 }
 
 // ---- rollups ----
@@ -238,7 +227,7 @@ struct Acc {
 http::Response rollup(const LocalMetricsContext& c, const Params& p) {
   const std::string ns = param(p, "namespace").value_or("AWS/SES");
   auto name = param(p, "metric");
-  if (!name) return error(400, "metric (the metric name) is required");
+  if (!name) return json_error(400, "metric (the metric name) is required");
   const std::string statistic = param(p, "statistic").value_or("Sum");
   enum { Sum, Count, Min, Max, Avg } stat;
   if (statistic == "Sum") {
@@ -252,7 +241,7 @@ http::Response rollup(const LocalMetricsContext& c, const Params& p) {
   } else if (statistic == "Average") {
     stat = Avg;
   } else {
-    return error(400, "statistic must be Sum, SampleCount, Minimum, Maximum or Average");
+    return json_error(400, "statistic must be Sum, SampleCount, Minimum, Maximum or Average");
   }
   std::vector<std::string> by;
   if (auto b = param(p, "by")) {
@@ -269,19 +258,19 @@ http::Response rollup(const LocalMetricsContext& c, const Params& p) {
     auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), period);
     if (ec != std::errc() || end != s->data() + s->size() || period <= 0 ||
         (period % 60 != 0 && period != 1 && period != 5 && period != 10 && period != 30)) {
-      return error(400, "period must be 1, 5, 10, 30 or a multiple of 60 seconds");
+      return json_error(400, "period must be 1, 5, 10, 30 or a multiple of 60 seconds");
     }
   }
   const double now = now_seconds(c.clock);
   std::optional<double> start = now - 3600, end = now;
   if (auto s = param(p, "start")) start = parse_time(*s);
   if (auto s = param(p, "end")) end = parse_time(*s);
-  if (!start || !end) return error(400, "start and end must be ISO-8601 or epoch seconds");
+  if (!start || !end) return json_error(400, "start and end must be ISO-8601 or epoch seconds");
   auto from = static_cast<std::int64_t>(std::floor(*start));
   from -= ((from % period) + period) % period;
   auto to = static_cast<std::int64_t>(std::ceil(*end));
-  if (to <= from) return error(400, "end must be after start");
-  if ((to - from) / period > 100800) return error(400, "too many periods (more than 100,800)");
+  if (to <= from) return json_error(400, "end must be after start");
+  if ((to - from) / period > 100800) return json_error(400, "too many periods (more than 100,800)");
 
   // Group every series of the metric by its values of the `by` dimensions.
   std::map<std::vector<std::string>, std::map<std::int64_t, Acc>> groups;
@@ -329,20 +318,20 @@ http::Response rollup(const LocalMetricsContext& c, const Params& p) {
   }
   json::array by_json;
   for (const auto& b : by) by_json.push_back(json::value(b));
-  return reply(200, json::object{
-                        {"note",
-                         "mailtally rollup across dimensions: not a CloudWatch API result "
-                         "(CloudWatch never aggregates custom metrics across dimensions)"},
-                        {"namespace", ns},
-                        {"metric", *name},
-                        {"by", std::move(by_json)},
-                        {"statistic", statistic},
-                        {"period", period},
-                        {"start", base::format_iso8601(static_cast<double>(from))},
-                        {"end", base::format_iso8601(static_cast<double>(to))},
-                        {"seriesWithoutTheseDimensions", skipped},
-                        {"groups", std::move(out)},
-                    });
+  return json_reply(200, json::object{
+                             {"note",
+                              "mailtally rollup across dimensions: not a CloudWatch API result "
+                              "(CloudWatch never aggregates custom metrics across dimensions)"},
+                             {"namespace", ns},
+                             {"metric", *name},
+                             {"by", std::move(by_json)},
+                             {"statistic", statistic},
+                             {"period", period},
+                             {"start", base::format_iso8601(static_cast<double>(from))},
+                             {"end", base::format_iso8601(static_cast<double>(to))},
+                             {"seriesWithoutTheseDimensions", skipped},
+                             {"groups", std::move(out)},
+                         });
 }
 
 // ---- replay ----
@@ -350,7 +339,7 @@ http::Response rollup(const LocalMetricsContext& c, const Params& p) {
 http::Response replay(const LocalMetricsContext& c, const std::string& body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) return error(400, "the body must be a JSON object");
+  if (ec || !v.is_object()) return json_error(400, "the body must be a JSON object");
   const json::object& o = v.as_object();
   auto str = [&](const char* k) -> std::optional<std::string> {
     const json::value* x = o.if_contains(k);
@@ -359,7 +348,7 @@ http::Response replay(const LocalMetricsContext& c, const std::string& body) {
   };
   auto set = str("configurationSet");
   auto dest = str("eventDestination");
-  if (!set || !dest) return error(400, "configurationSet and eventDestination are required");
+  if (!set || !dest) return json_error(400, "configurationSet and eventDestination are required");
   ReplayRequest r;
   r.configuration_set = *set;
   r.destination = *dest;
@@ -367,27 +356,27 @@ http::Response replay(const LocalMetricsContext& c, const std::string& body) {
   r.end = now_seconds(c.clock) + 1;
   if (o.contains("start")) {
     auto t = json_time(o, "start");
-    if (!t) return error(400, "start must be ISO-8601 or epoch seconds");
+    if (!t) return json_error(400, "start must be ISO-8601 or epoch seconds");
     r.start = *t;
   }
   if (o.contains("end")) {
     auto t = json_time(o, "end");
-    if (!t) return error(400, "end must be ISO-8601 or epoch seconds");
+    if (!t) return json_error(400, "end must be ISO-8601 or epoch seconds");
     r.end = *t;
   }
   auto report = replay_events(c.events, c.config, c.sink, c.ledger, r);
-  if (!report) return error(report.error().status, report.error().message);
-  return reply(200, json::object{
-                        {"configurationSet", *set},
-                        {"eventDestination", *dest},
-                        {"fingerprint", report->fingerprint},
-                        {"throughSeq", report->through_seq},
-                        {"eventsInRange", report->events_scanned},
-                        {"alreadyCovered", report->already_covered},
-                        {"eventsApplied", report->events_applied},
-                        {"datapoints", report->datapoints},
-                        {"drops", report->drops},
-                    });
+  if (!report) return json_error(report.error().status, report.error().message);
+  return json_reply(200, json::object{
+                             {"configurationSet", *set},
+                             {"eventDestination", *dest},
+                             {"fingerprint", report->fingerprint},
+                             {"throughSeq", report->through_seq},
+                             {"eventsInRange", report->events_scanned},
+                             {"alreadyCovered", report->already_covered},
+                             {"eventsApplied", report->events_applied},
+                             {"datapoints", report->datapoints},
+                             {"drops", report->drops},
+                         });
 }
 
 // ---- diagnostics ----
@@ -397,7 +386,7 @@ http::Response diagnostics(const LocalMetricsContext& c, const Params& p) {
   if (auto s = param(p, "limit")) {
     auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), limit);
     if (ec != std::errc() || end != s->data() + s->size() || limit < 0 || limit > 10) {
-      return error(400, "limit must be an integer from 0 to 10");
+      return json_error(400, "limit must be an integer from 0 to 10");
     }
   }
   json::array list;
@@ -419,7 +408,7 @@ http::Response diagnostics(const LocalMetricsContext& c, const Params& p) {
     total += d.count;
     list.push_back(std::move(o));
   }
-  return reply(200, json::object{{"total", total}, {"drops", std::move(list)}});
+  return json_reply(200, json::object{{"total", total}, {"drops", std::move(list)}});
 }
 
 }  // namespace
@@ -456,9 +445,9 @@ http::Response handle_local_metrics(const LocalMetricsContext& c, const http::Re
       return replay(c, request.body);
     }
   } catch (const std::exception& e) {
-    return error(500, std::string("store error: ") + e.what());
+    return json_error(500, std::string("store error: ") + e.what());
   }
-  return error(404, "not found");
+  return json_error(404, "not found");
 }
 
 }  // namespace mailtally::services
