@@ -4,11 +4,8 @@
 
 namespace mailtally::services {
 namespace json = boost::json;
-namespace {
 
-using sending::SendErrorKind;
-
-std::vector<std::string> strings(const json::object& o, std::string_view key) {
+std::vector<std::string> send_strings(const json::object& o, std::string_view key) {
   std::vector<std::string> out;
   if (const auto* a = doc::arr(o, key)) {
     for (const auto& v : *a) {
@@ -18,15 +15,17 @@ std::vector<std::string> strings(const json::object& o, std::string_view key) {
   return out;
 }
 
-void destination(const json::object& in, std::string_view key, sending::SendRequest& r) {
-  const auto* d = doc::obj(in, key);
+void send_destination(const json::object* d, sending::SendRequest& r) {
+  r.to.clear();
+  r.cc.clear();
+  r.bcc.clear();
   if (!d) return;
-  r.to = strings(*d, "ToAddresses");
-  r.cc = strings(*d, "CcAddresses");
-  r.bcc = strings(*d, "BccAddresses");
+  r.to = send_strings(*d, "ToAddresses");
+  r.cc = send_strings(*d, "CcAddresses");
+  r.bcc = send_strings(*d, "BccAddresses");
 }
 
-std::vector<domain::MessageTag> tags(const json::object& in, std::string_view key) {
+std::vector<domain::MessageTag> send_tags(const json::object& in, std::string_view key) {
   std::vector<domain::MessageTag> out;
   if (const auto* a = doc::arr(in, key)) {
     for (const auto& v : *a) {
@@ -36,6 +35,10 @@ std::vector<domain::MessageTag> tags(const json::object& in, std::string_view ke
   }
   return out;
 }
+
+namespace {
+
+using sending::SendErrorKind;
 
 std::optional<sending::TextPart> content(const json::object* o) {
   if (!o) return std::nullopt;
@@ -144,11 +147,11 @@ void register_ses_send(OperationTable& t, sending::Sender& sender) {
                 caller(ctx, "SendEmail", r);
                 r.max_message_bytes = sending::kMaxMessageBytesV1;
                 r.source = doc::opt_str(in, "Source");
-                destination(in, "Destination", r);
-                r.reply_to = strings(in, "ReplyToAddresses");
+                send_destination(doc::obj(in, "Destination"), r);
+                r.reply_to = send_strings(in, "ReplyToAddresses");
                 if (const auto* m = doc::obj(in, "Message")) r.simple = simple_body(*m);
                 r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
-                r.tags = tags(in, "Tags");
+                r.tags = send_tags(in, "Tags");
                 run(sender, r, v1_error, std::move(reply));
               });
 
@@ -158,11 +161,11 @@ void register_ses_send(OperationTable& t, sending::Sender& sender) {
                 caller(ctx, "SendRawEmail", r);
                 r.max_message_bytes = sending::kMaxMessageBytesV1;
                 r.source = doc::opt_str(in, "Source");
-                r.to = strings(in, "Destinations");
+                r.to = send_strings(in, "Destinations");
                 if (const auto* m = doc::obj(in, "RawMessage")) r.raw = doc::str(*m, "Data");
                 if (!r.raw) r.raw = std::string();
                 r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
-                r.tags = tags(in, "Tags");
+                r.tags = send_tags(in, "Tags");
                 run(sender, r, v1_error, std::move(reply));
               });
 
@@ -172,10 +175,10 @@ void register_ses_send(OperationTable& t, sending::Sender& sender) {
         caller(ctx, "SendEmail", r);
         r.max_message_bytes = sending::kMaxMessageBytesV2;
         r.source = doc::opt_str(in, "FromEmailAddress");
-        destination(in, "Destination", r);
-        r.reply_to = strings(in, "ReplyToAddresses");
+        send_destination(doc::obj(in, "Destination"), r);
+        r.reply_to = send_strings(in, "ReplyToAddresses");
         r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
-        r.tags = tags(in, "EmailTags");
+        r.tags = send_tags(in, "EmailTags");
         const auto* c = doc::obj(in, "Content");
         const json::object* simple = c ? doc::obj(*c, "Simple") : nullptr;
         const json::object* raw = c ? doc::obj(*c, "Raw") : nullptr;

@@ -12,6 +12,13 @@ namespace mailtally::services {
 // `sender` must outlive the table. Handlers run on any HTTP worker thread.
 void register_ses_send(OperationTable& table, sending::Sender& sender);
 
+// Readers of the send operations' request members (also used by ses_templates_send.cpp):
+// a list of strings; Destination's To/Cc/Bcc into `r` (cleared first; null: none); Tags /
+// EmailTags as message tags (validated later by the Sender).
+std::vector<std::string> send_strings(const boost::json::object& o, std::string_view key);
+void send_destination(const boost::json::object* d, sending::SendRequest& r);
+std::vector<domain::MessageTag> send_tags(const boost::json::object& in, std::string_view key);
+
 // Each API version's error for a failed send (also used by ses_templates_send.cpp).
 wire::ApiError send_error_v1(const sending::SendError& e);
 wire::ApiError send_error_v2(const sending::SendError& e);

@@ -15,38 +15,6 @@ using sending::SendErrorKind;
 
 constexpr std::size_t kMaxBulkDestinations = 50;
 
-std::vector<std::string> strings(const json::object& o, std::string_view key) {
-  std::vector<std::string> out;
-  if (const auto* a = doc::arr(o, key)) {
-    for (const auto& v : *a) {
-      if (v.is_string()) out.emplace_back(v.get_string());
-    }
-  }
-  return out;
-}
-
-void destination(const json::object* d, sending::SendRequest& r) {
-  r.to.clear();
-  r.cc.clear();
-  r.bcc.clear();
-  if (!d) return;
-  r.to = strings(*d, "ToAddresses");
-  r.cc = strings(*d, "CcAddresses");
-  r.bcc = strings(*d, "BccAddresses");
-}
-
-std::vector<domain::MessageTag> tags(const json::object& in, std::string_view key) {
-  std::vector<domain::MessageTag> out;
-  if (const auto* a = doc::arr(in, key)) {
-    for (const auto& v : *a) {
-      if (v.is_object()) {
-        out.push_back({doc::str(v.get_object(), "Name"), doc::str(v.get_object(), "Value"), false});
-      }
-    }
-  }
-  return out;
-}
-
 // Bulk: replacement tags over default tags of the same name.
 std::vector<domain::MessageTag> merge_tags(std::vector<domain::MessageTag> defaults,
                                            const std::vector<domain::MessageTag>& replacement) {
@@ -173,7 +141,7 @@ base::Expected<json::array, wire::ApiError> send_bulk(sending::Sender& sender,
   json::array results;
   for (const auto& e : entries) {
     sending::SendRequest r = base;
-    destination(e.destination, r);
+    send_destination(e.destination, r);
     r.tags = e.tags;
     auto id =
         e.data
@@ -216,10 +184,10 @@ void register_sends(OperationTable& t, domain::TemplateStore& store, sending::Se
         [&store, &sender](const CallContext& ctx, const json::object& in) -> Output {
           auto r = base_request(ctx, "SendTemplatedEmail", sending::kMaxMessageBytesV1);
           r.source = doc::opt_str(in, "Source");
-          destination(doc::obj(in, "Destination"), r);
-          r.reply_to = strings(in, "ReplyToAddresses");
+          send_destination(doc::obj(in, "Destination"), r);
+          r.reply_to = send_strings(in, "ReplyToAddresses");
           r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
-          r.tags = tags(in, "Tags");
+          r.tags = send_tags(in, "Tags");
           std::string name = doc::str(in, "Template");
           if (name.empty()) name = name_from_arn(doc::str(in, "TemplateArn"));
           auto tpl = load(store, name, false);
@@ -233,7 +201,7 @@ void register_sends(OperationTable& t, domain::TemplateStore& store, sending::Se
         [&store, &sender](const CallContext& ctx, const json::object& in) -> Output {
           auto r = base_request(ctx, "SendBulkTemplatedEmail", sending::kMaxMessageBytesV1);
           r.source = doc::opt_str(in, "Source");
-          r.reply_to = strings(in, "ReplyToAddresses");
+          r.reply_to = send_strings(in, "ReplyToAddresses");
           r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
           const auto* dests = doc::arr(in, "Destinations");
           if (auto e = too_many(dests ? dests->size() : 0, false)) return Fail{*e};
@@ -246,13 +214,14 @@ void register_sends(OperationTable& t, domain::TemplateStore& store, sending::Se
             return Fail{wire::generic_error(400, "InvalidParameterValue",
                                             "DefaultTemplateData must be a JSON object.")};
           }
-          auto default_tags = tags(in, "DefaultTags");
+          auto default_tags = send_tags(in, "DefaultTags");
           std::vector<BulkEntry> entries;
           for (const auto& d : *dests) {
             if (!d.is_object()) continue;
             const auto& o = d.get_object();
             entries.push_back(
-                {doc::obj(o, "Destination"), merge_tags(default_tags, tags(o, "ReplacementTags")),
+                {doc::obj(o, "Destination"),
+                 merge_tags(default_tags, send_tags(o, "ReplacementTags")),
                  sending::merge_template_data(defaults, doc::str(o, "ReplacementTemplateData"))});
           }
           auto results = send_bulk(sender, r, *tpl, entries, false);
@@ -264,7 +233,7 @@ void register_sends(OperationTable& t, domain::TemplateStore& store, sending::Se
         [&store, &sender](const CallContext& ctx, const json::object& in) -> Output {
           auto r = base_request(ctx, "SendBulkEmail", sending::kMaxMessageBytesV2);
           r.source = doc::opt_str(in, "FromEmailAddress");
-          r.reply_to = strings(in, "ReplyToAddresses");
+          r.reply_to = send_strings(in, "ReplyToAddresses");
           r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
           const auto* list = doc::arr(in, "BulkEmailEntries");
           if (auto e = too_many(list ? list->size() : 0, true)) return Fail{*e};
@@ -281,7 +250,7 @@ void register_sends(OperationTable& t, domain::TemplateStore& store, sending::Se
             return Fail{wire::model_error(wire::ses_v2_model(), "BadRequestException",
                                           "TemplateData must be a JSON object.")};
           }
-          auto default_tags = tags(in, "DefaultEmailTags");
+          auto default_tags = send_tags(in, "DefaultEmailTags");
           std::vector<BulkEntry> entries;
           for (const auto& d : *list) {
             if (!d.is_object()) continue;
@@ -293,7 +262,7 @@ void register_sends(OperationTable& t, domain::TemplateStore& store, sending::Se
               }
             }
             entries.push_back({doc::obj(o, "Destination"),
-                               merge_tags(default_tags, tags(o, "ReplacementTags")),
+                               merge_tags(default_tags, send_tags(o, "ReplacementTags")),
                                sending::merge_template_data(defaults, replacement)});
           }
           auto results = send_bulk(sender, r, *tpl, entries, true);
@@ -318,10 +287,10 @@ void register_sends(OperationTable& t, domain::TemplateStore& store, sending::Se
                 }
                 auto r = base_request(ctx, "SendEmail", sending::kMaxMessageBytesV2);
                 r.source = doc::opt_str(in, "FromEmailAddress");
-                destination(doc::obj(in, "Destination"), r);
-                r.reply_to = strings(in, "ReplyToAddresses");
+                send_destination(doc::obj(in, "Destination"), r);
+                r.reply_to = send_strings(in, "ReplyToAddresses");
                 r.configuration_set = doc::opt_str(in, "ConfigurationSetName");
-                r.tags = tags(in, "EmailTags");
+                r.tags = send_tags(in, "EmailTags");
                 auto tpl = v2_template(store, *tpl_doc);
                 if (!tpl) return reply(Fail{tpl.error()});
                 auto id =
