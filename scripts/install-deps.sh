@@ -7,14 +7,14 @@ set -euo pipefail
 build_pkgs=(
   g++ cmake ninja-build pkg-config python3 python3-botocore
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
-  libsqlite3-dev libsqlitecpp-dev libssl-dev zlib1g-dev libgmime-3.0-dev
+  libsqlite3-dev libsqlitecpp-dev libpq-dev libssl-dev zlib1g-dev libgmime-3.0-dev
   libcli11-dev libtomlplusplus-dev libgumbo-dev libcurl4-openssl-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
   awscli python3-boto3 python3-pytest python3-cryptography wrk curl prometheus
   swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl openssl python3-aiosmtpd
-  chromium
+  chromium postgresql
 )
 
 # The web console's libraries come from npm at build time (src/console/CMakeLists.txt), and the

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# A private PostgreSQL server for tests: its own data dir, a free loopback port, trust auth for
+# loopback, nothing shared with a system cluster.
+#   scripts/pg-test-server.sh start DIR   initdb (first time) and start; prints the admin URL
+#                                         and writes it to DIR/url
+#   scripts/pg-test-server.sh stop DIR    fast shutdown
+# As root, the server runs as the 'postgres' user (initdb refuses root).
+set -euo pipefail
+cmd=${1:?start|stop}
+dir=$(realpath -m "${2:?data dir}")
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[[ -x "$bin/pg_ctl" ]] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
+
+as_owner=()
+if [[ $(id -u) -eq 0 ]]; then as_owner=(runuser -u postgres --); fi
+
+case "$cmd" in
+start)
+  mkdir -p "$dir"
+  if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir"; fi
+  if [[ ! -f "$dir/pgdata/PG_VERSION" ]]; then
+    "${as_owner[@]}" "$bin/initdb" -D "$dir/pgdata" -U postgres -A trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
+      || { cat "$dir/initdb.log" >&2; exit 1; }
+  fi
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  # Tests create and drop many databases and run many short transactions: favour speed over
+  # durability of the test cluster (fsync off) - the product's own settings are not affected.
+  "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/server.log" -w -t 60 start \
+    -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB" >/dev/null
+  url="postgresql://postgres@127.0.0.1:$port/postgres"
+  echo "$url" >"$dir/url"
+  echo "$url"
+  ;;
+stop)
+  if [[ -f "$dir/pgdata/postmaster.pid" ]]; then
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/pgdata" -m fast -w stop >/dev/null || true
+  fi
+  ;;
+*)
+  echo "usage: $0 start|stop DIR" >&2
+  exit 2
+  ;;
+esac
