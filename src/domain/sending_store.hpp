@@ -109,6 +109,23 @@ class SendingStore {
       std::int64_t after_id, std::size_t limit, std::size_t shard, std::size_t shards,
       double due_by = std::numeric_limits<double>::infinity()) = 0;
 
+  // ---- several nodes sharing one store (storage/postgres) ----
+  // Claims up to `limit` messages due at `now` for delivery by `owner` (a node id) for
+  // `lease_seconds`: until the lease ends no other owner gets them from claim(), and a message
+  // whose lease ended (its node died) is claimed again by whoever asks next. complete() ends
+  // the claim. Stores shared by several processes must override this; the default serves one
+  // process, where the delivery threads split the queue by `shard` instead of by leases.
+  virtual std::vector<QueuedMessage> claim(std::string_view owner, std::size_t limit,
+                                           std::size_t shard, std::size_t shards, double now,
+                                           double lease_seconds) {
+    (void)owner;
+    (void)lease_seconds;
+    return queued(0, limit, shard, shards, now);
+  }
+  // Ends every claim of `owner` that is not completed, so other nodes take those messages at
+  // once (a graceful stop). Nothing to do for a one-process store.
+  virtual void release_claims(std::string_view owner) { (void)owner; }
+
   // The outcome of one delivery attempt: the message leaves the queue, its events are appended
   // and its mailbox copies stored, all in one transaction.
   struct Completion {
