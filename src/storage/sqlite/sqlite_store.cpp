@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "storage/sqlite/json_codec.hpp"
+#include "storage/json_codec.hpp"
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/statements.hpp"
 
@@ -69,13 +69,13 @@ std::optional<ConfigurationSetRecord> read_set(Connection& conn, std::string_vie
   if (!s.step()) return std::nullopt;
   ConfigurationSetRecord record;
   record.set.name = std::string(name);
-  sqlite::decode_set_options(s.text(0), record.set);
+  decode_set_options(s.text(0), record.set);
   if (!s.is_null(1)) record.set.last_fresh_start = s.real(1);
   record.set.created_at = s.real(2);
   if (s.is_null(3)) return record;  // LEFT JOIN found no destination
   std::vector<std::pair<std::int64_t, EventDestination>> rows;
   do {
-    rows.emplace_back(s.integer(4), sqlite::decode_destination(std::string(s.text(3)), s.text(5)));
+    rows.emplace_back(s.integer(4), decode_destination(std::string(s.text(3)), s.text(5)));
   } while (s.step());
   std::sort(rows.begin(), rows.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -86,7 +86,7 @@ std::optional<ConfigurationSetRecord> read_set(Connection& conn, std::string_vie
 
 // Binds ?2 record, ?3 last_fresh_start, ?4 created_at of a configuration set row.
 void bind_set_columns(sqlite::Statement& s, const domain::ConfigurationSet& set) {
-  s.bind(2, sqlite::encode_set_options(set));
+  s.bind(2, encode_set_options(set));
   if (set.last_fresh_start) {
     s.bind(3, *set.last_fresh_start);
   } else {
@@ -108,7 +108,7 @@ void write_destinations_from(Connection& conn, std::string_view set_name,
         .bind(1, set_name)
         .bind(2, destinations[i].name)
         .bind(3, static_cast<std::int64_t>(i))
-        .bind(4, sqlite::encode_destination(destinations[i]))
+        .bind(4, encode_destination(destinations[i]))
         .run();
   }
 }

@@ -1,5 +1,5 @@
 // SqliteStore: identities and access keys.
-#include "storage/sqlite/json_codec.hpp"
+#include "storage/json_codec.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 #include "storage/sqlite/statements.hpp"
 
@@ -15,11 +15,11 @@ namespace {
 Identity identity_from_row(const sqlite::Statement& s) {
   Identity id;
   id.name = std::string(s.text(0));
-  id.type = sqlite::parse_identity_type(s.text(1));
-  id.status = sqlite::parse_verification_status(s.text(2));
+  id.type = parse_identity_type(s.text(1));
+  id.status = parse_verification_status(s.text(2));
   id.verification_token = std::string(s.text(3));
   if (!s.is_null(4)) id.default_configuration_set = std::string(s.text(4));
-  id.tags = sqlite::decode_tags(s.text(5));
+  id.tags = decode_tags(s.text(5));
   id.created_at = s.real(6);
   return id;
 }
@@ -36,10 +36,10 @@ void SqliteStore::put_identity(const Identity& identity) {
   write([&](Connection& conn, sqlite::Transaction& tx) {
     sqlite::Statement s = use(conn, sqlite::kPutIdentity);
     s.bind(1, identity.name)
-        .bind(2, sqlite::identity_type_name(identity.type))
-        .bind(3, sqlite::verification_status_name(identity.status))
+        .bind(2, identity_type_name(identity.type))
+        .bind(3, verification_status_name(identity.status))
         .bind(4, identity.verification_token)
-        .bind(6, sqlite::encode_tags(identity.tags))
+        .bind(6, encode_tags(identity.tags))
         .bind(7, identity.created_at);
     if (identity.default_configuration_set) {
       s.bind(5, *identity.default_configuration_set);
@@ -93,7 +93,7 @@ std::vector<Identity> SqliteStore::list_identities(std::optional<domain::Identit
   sqlite::ConnectionPool::Lease conn = pool_->acquire();
   sqlite::Statement s = use(*conn, type ? sqlite::kListIdentitiesOfType : sqlite::kListIdentities);
   s.bind(1, after).bind(2, sqlite::to_sql_limit(limit));
-  if (type) s.bind(3, sqlite::identity_type_name(*type));
+  if (type) s.bind(3, identity_type_name(*type));
   while (s.step()) out.push_back(identity_from_row(s));
   return out;
 }

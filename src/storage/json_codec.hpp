@@ -1,6 +1,7 @@
-// Boost.JSON encoding of the domain values kept in JSON columns. Enums are stored by name (not
-// by number) so reordering an enum cannot silently change stored data. Doubles are never put in
-// JSON (Boost 1.81 does not parse them bit-exactly); they live in REAL columns.
+// Boost.JSON encoding of the domain values kept in JSON columns (by every storage adapter). Enums
+// are stored by name (not by number) so reordering an enum cannot silently change stored data.
+// Doubles are never put in JSON (Boost 1.81 does not parse them bit-exactly); they live in REAL
+// columns.
 //
 // Pure functions, thread-safe. Decoders throw std::runtime_error on malformed input (a corrupt
 // or foreign database), never return partial values.
@@ -12,7 +13,7 @@
 
 #include "domain/types.hpp"
 
-namespace mailtally::storage::sqlite {
+namespace mailtally::storage {
 
 // configuration_sets.record: every field of ConfigurationSet except name, created_at and
 // last_fresh_start (columns).
@@ -34,4 +35,4 @@ domain::IdentityType parse_identity_type(std::string_view name);
 std::string_view verification_status_name(domain::VerificationStatus status);
 domain::VerificationStatus parse_verification_status(std::string_view name);
 
-}  // namespace mailtally::storage::sqlite
+}  // namespace mailtally::storage

@@ -1,10 +1,10 @@
-#include "storage/sqlite/json_codec.hpp"
+#include "storage/json_codec.hpp"
 
 #include <array>
 #include <boost/json.hpp>
 #include <stdexcept>
 
-namespace mailtally::storage::sqlite {
+namespace mailtally::storage {
 
 namespace json = boost::json;
 using namespace domain;
@@ -227,4 +227,4 @@ VerificationStatus parse_verification_status(std::string_view name) {
   return parse_name<VerificationStatus>(name, kStatuses, "verification status");
 }
 
-}  // namespace mailtally::storage::sqlite
+}  // namespace mailtally::storage
