@@ -338,7 +338,38 @@ void ExternalDispatcher::run_worker(Worker& w) {
     return all;
   };
 
+  const std::string lease = "dispatch:" + w.set + "/" + w.name;
+  bool held = options_.leases == nullptr;
+  auto hold_lease = [&] {  // false while another node serves this destination
+    if (!options_.leases) return true;
+    double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    bool was_held = held;
+    try {
+      held = options_.leases->try_acquire(lease, options_.node_id, now, options_.lease_seconds);
+    } catch (const std::exception& ex) {
+      std::fprintf(stderr, "mailtally: lease %s: %s\n", lease.c_str(), ex.what());
+      held = false;
+    }
+    if (held && !was_held) cursor = events_.cursor(w.set, w.name).value_or(cursor);
+    return held;
+  };
+  struct Release {
+    const ExternalOptions& o;
+    const std::string& lease;
+    ~Release() {
+      try {
+        if (o.leases) o.leases->release(lease, o.node_id);
+      } catch (...) {
+      }
+    }
+  } release_on_exit{options_, lease};
+
   while (!w.removed) {
+    if (!hold_lease()) {
+      if (!wait(seen, options_.poll)) return;
+      continue;
+    }
     domain::EventDestination d = w.snapshot();
     std::vector<domain::LoggedEvent> batch;
     try {

@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "domain/lease.hpp"
 #include "domain/sending_store.hpp"
 #include "domain/sns.hpp"
 #include "domain/store.hpp"
@@ -65,6 +66,12 @@ struct ExternalOptions {
   std::chrono::milliseconds max_retry{30000};
   std::chrono::milliseconds http_timeout{5000};
   std::chrono::seconds discovery_grace{10};
+  // Several nodes: each destination is served by the node holding its lease
+  // ("dispatch:<set>/<destination>", renewed every batch, released on stop); the cursor is
+  // re-read whenever the lease is (re)taken. Borrowed; null: one process serves them all.
+  domain::LeaseStore* leases = nullptr;
+  std::string node_id;
+  double lease_seconds = 30;
 };
 
 class ExternalDispatcher {

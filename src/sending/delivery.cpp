@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -142,7 +143,10 @@ void DeliveryWorker::start() {
   loop_.start();
 }
 void DeliveryWorker::notify() { loop_.notify(); }
-void DeliveryWorker::stop() { loop_.stop(); }
+void DeliveryWorker::stop() {
+  loop_.stop();
+  if (!options_.node_id.empty()) store_.release_claims(options_.node_id);
+}
 
 DeliveryContext DeliveryWorker::context_for(const domain::QueuedMessage& m, BatchCache& cache) {
   DeliveryContext ctx;
@@ -186,7 +190,9 @@ DeliveryContext DeliveryWorker::context_for(const domain::QueuedMessage& m, Batc
 
 std::size_t DeliveryWorker::run_once(std::size_t shard, std::size_t shards) {
   double now = epoch_seconds(clock_.now());
-  auto batch = store_.queued(0, options_.batch, shard, shards, now);
+  std::size_t limit = options_.batch;
+  if (!options_.node_id.empty() && options_.relay) limit = std::min(limit, options_.relay_claim);
+  auto batch = store_.claim(options_.node_id, limit, shard, shards, now, options_.lease_seconds);
   if (batch.empty()) return 0;
   std::vector<domain::SendingStore::Completion> plans;
   plans.reserve(batch.size());

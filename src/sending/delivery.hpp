@@ -67,6 +67,14 @@ struct DeliveryOptions {
   RetryPolicy retry;                                // temporary relay failures
   domain::ConfigStore* config = nullptr;            // configuration sets' SuppressionOptions
   domain::SuppressionStore* suppression = nullptr;  // the account suppression list
+  // Several nodes on one store: this node's id (non-empty) makes each batch a claim with a
+  // lease of `lease_seconds` (SendingStore::claim), so a message is delivered by one node and a
+  // dead node's messages are taken over when its leases end; stop() releases unfinished claims.
+  // With a relay a claim takes at most `relay_claim` messages, so one batch's SMTP sessions end
+  // well inside the lease. Empty: one process, threads split the queue by shard.
+  std::string node_id;
+  double lease_seconds = 30;
+  std::size_t relay_claim = 16;
 };
 
 class DeliveryWorker {

@@ -1,6 +1,7 @@
 #include "sending/event_dispatcher.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 
@@ -46,9 +47,21 @@ void EventDispatcher::start() {
   loop_.start();
 }
 void EventDispatcher::notify() { loop_.notify(); }
-void EventDispatcher::stop() { loop_.stop(); }
+void EventDispatcher::stop() {
+  loop_.stop();
+  if (options_.leases) options_.leases->release(kCloudWatchLease, options_.node_id);
+}
 
 std::size_t EventDispatcher::run_once() {
+  if (options_.leases) {
+    double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (!options_.leases->try_acquire(kCloudWatchLease, options_.node_id, now,
+                                      options_.lease_seconds)) {
+      position_.reset();  // another node dispatches; re-read the shared position when ours again
+      return 0;
+    }
+  }
   if (!position_) position_ = store_.cursor("", "").value_or(0);
   domain::EventFilter filter;
   filter.after = *position_;

@@ -9,6 +9,8 @@
 // it moves after every destination of a batch has been applied. After a crash the batch is
 // read again and destinations whose cursor already covers an event skip it.
 //
+// Several nodes (DispatcherOptions::leases): only the holder of kCloudWatchLease dispatches.
+//
 // Threading: one dispatcher thread (start/stop from one controlling thread, notify from any).
 // run_once() is for tests and must not run concurrently with the thread.
 #pragma once
@@ -16,8 +18,11 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "domain/event_sink.hpp"
+#include "domain/lease.hpp"
 #include "domain/sending_store.hpp"
 #include "domain/store.hpp"
 #include "sending/batch_loop.hpp"
@@ -29,7 +34,17 @@ struct DispatcherOptions {
   std::chrono::milliseconds poll{100};
   std::chrono::milliseconds linger{10};  // coalescing wait after a partial batch (BatchLoop)
   bool background = true;                // lower CPU priority than request handling
+  // Several nodes: the CloudWatch dispatch runs on the node holding lease kCloudWatchLease
+  // (renewed every batch, released by stop()); others idle. Borrowed; null: one process.
+  domain::LeaseStore* leases = nullptr;
+  std::string node_id;
+  double lease_seconds = 30;
 };
+
+// The lease name of the CloudWatch dispatch (one lease: the dispatcher reads the log once for
+// every CloudWatch destination; each destination's cursor still moves in the same transaction
+// as its datapoints, so a batch is never counted twice).
+inline constexpr std::string_view kCloudWatchLease = "dispatch:cloudwatch";
 
 class EventDispatcher {
  public:
