@@ -80,6 +80,22 @@ void load_config_file(const std::string& path, ServeOptions& options) {
       }
     } else if (k == "data_dir") {
       options.data_dir = value.value<std::string>().value_or(options.data_dir);
+    } else if (k == "database") {
+      options.database = value.value<std::string>().value_or(options.database);
+    } else if (k == "database_pool_size") {
+      auto n = value.value<std::int64_t>().value_or(0);
+      if (n < 1 || n > 1000) {
+        throw std::runtime_error("config file " + path + ": database_pool_size must be 1..1000");
+      }
+      options.database_pool_size = static_cast<std::size_t>(n);
+    } else if (k == "node_id") {
+      options.node_id = value.value<std::string>().value_or(options.node_id);
+    } else if (k == "lease_seconds") {
+      auto v = value.value<double>();
+      if (!v || !(*v >= 1 && *v <= 3600)) {
+        throw std::runtime_error("config file " + path + ": lease_seconds must be 1..3600");
+      }
+      options.lease_seconds = *v;
     } else if (k == "threads") {
       options.threads = static_cast<unsigned>(value.value<std::int64_t>().value_or(0));
     } else if (k == "sandbox") {

@@ -4,7 +4,7 @@
 
 namespace mailtally::app {
 namespace {
-constexpr auto kCacheTtl = std::chrono::seconds(5);
+constexpr auto kCacheTtl = std::chrono::seconds(1);  // other nodes' key changes show within 1 s
 }
 
 StoreCredentials::StoreCredentials(domain::ConfigStore& store, const base::Clock& clock,

@@ -1,8 +1,8 @@
 // Access keys accepted by the server: those in the data dir's store, plus at most one from the
 // environment (MAILTALLY_ACCESS_KEY_ID / MAILTALLY_SECRET_ACCESS_KEY).
 //
-// Thread-safe. Store lookups are cached for a few seconds, so a key deleted with
-// `mailtally keys delete` while the server runs stops working within that time.
+// Thread-safe. Store lookups are cached for one second, so a key deleted with
+// `mailtally keys delete` (or on another node) while the server runs stops working within it.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,7 @@
 // mailtally command line (CLI11 kept to this translation unit).
+#include <unistd.h>
 #include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -8,8 +10,9 @@
 #include "app/credentials.hpp"
 #include "app/operations_doc.hpp"
 #include "app/server_app.hpp"
+#include "base/clock.hpp"
+#include "base/crypto.hpp"
 #include "smtp/password.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
 
 namespace {
 
@@ -17,8 +20,24 @@ double epoch_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::unique_ptr<mailtally::storage::SqliteStore> open_store(const std::string& dir) {
-  return mailtally::storage::SqliteStore::open(mailtally::app::prepare_data_dir(dir));
+// The stores of a data dir (SQLite) or of a shared database (--database); for `keys`.
+std::unique_ptr<mailtally::app::Backend> open_backend(const std::string& dir,
+                                                      const std::string& database) {
+  if (dir.empty() && database.empty()) {
+    throw std::runtime_error("--data-dir or --database is required");
+  }
+  static mailtally::base::SystemClock clock;
+  return mailtally::app::Backend::open({dir, database, 2}, clock);
+}
+
+// host-pid-xxxx: unique among the nodes of one database, readable in leases and logs.
+std::string default_node_id() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || !*host) std::snprintf(host, sizeof host, "node");
+  std::string bytes = mailtally::base::random_bytes(2);
+  std::string suffix =
+      mailtally::base::hex(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  return std::string(host) + "-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
 }  // namespace
@@ -35,6 +54,22 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:4580)");
   serve->add_option("--data-dir", serve_options.data_dir, "Folder of the embedded database");
   serve->add_option("--config", config_file, "TOML configuration file");
+  std::optional<std::string> database, node_id;
+  std::optional<std::size_t> pool_size;
+  std::optional<double> lease_seconds;
+  serve->add_option("--database", database,
+                    "postgresql://... : keep every store in this PostgreSQL database, shared by "
+                    "several nodes (docs/scale-out.md); default: SQLite in the data dir");
+  serve
+      ->add_option("--database-pool-size", pool_size,
+                   "Most PostgreSQL connections this node opens (default 16)")
+      ->check(CLI::Range(1, 1000));
+  serve->add_option("--node-id", node_id, "This node's name in leases (default host-pid-random)");
+  serve
+      ->add_option("--lease-seconds", lease_seconds,
+                   "Delivery and dispatch lease length: how soon a dead node's work is taken "
+                   "over (default 30)")
+      ->check(CLI::Range(1.0, 3600.0));
   serve->add_option("--threads", serve_options.threads, "Worker threads (default: all cores)");
   serve->add_option("--public-url", public_url,
                     "Base URL of open/click tracking links (default http://<listen address>)");
@@ -83,21 +118,25 @@ int main(int argc, char** argv) {
   serve->add_option("--eventbridge-target", eventbridge_targets,
                     "EVENT_BUS_ARN=URL: POST the events of that bus to URL (repeatable)");
 
-  std::string keys_dir, key_name = "cli", key_id;
+  std::string keys_dir, keys_database, key_name = "cli", key_id;
   auto* keys = cli.add_subcommand("keys", "Manage access keys of a data dir");
   keys->require_subcommand(1);
   auto* keys_create = keys->add_subcommand("create", "Create an access key and print it");
-  keys_create->add_option("--data-dir", keys_dir, "Data dir")->required();
+  keys_create->add_option("--data-dir", keys_dir, "Data dir");
+  keys_create->add_option("--database", keys_database, "postgresql://... (instead of a data dir)");
   keys_create->add_option("--name", key_name, "Name shown as ses:caller-identity");
   auto* keys_list = keys->add_subcommand("list", "List access key ids and names");
-  keys_list->add_option("--data-dir", keys_dir, "Data dir")->required();
+  keys_list->add_option("--data-dir", keys_dir, "Data dir");
+  keys_list->add_option("--database", keys_database, "postgresql://... (instead of a data dir)");
   auto* keys_delete = keys->add_subcommand("delete", "Delete an access key");
   keys_delete->add_option("access_key_id", key_id, "Access key id")->required();
-  keys_delete->add_option("--data-dir", keys_dir, "Data dir")->required();
+  keys_delete->add_option("--data-dir", keys_dir, "Data dir");
+  keys_delete->add_option("--database", keys_database, "postgresql://... (instead of a data dir)");
   std::string smtp_region = "us-east-1";
   auto* keys_smtp = keys->add_subcommand("smtp-password", "Print a key's SES SMTP password");
   keys_smtp->add_option("access_key_id", key_id, "Access key id (the SMTP user name)")->required();
-  keys_smtp->add_option("--data-dir", keys_dir, "Data dir")->required();
+  keys_smtp->add_option("--data-dir", keys_dir, "Data dir");
+  keys_smtp->add_option("--database", keys_database, "postgresql://... (instead of a data dir)");
   keys_smtp->add_option("--region", smtp_region, "Region the password is for (default us-east-1)");
 
   cli.add_subcommand("operations", "Print every API operation and whether it is implemented");
@@ -112,6 +151,11 @@ int main(int argc, char** argv) {
     if (serve->parsed()) {
       if (!config_file.empty()) app::load_config_file(config_file, serve_options);
       if (!public_url.empty()) serve_options.public_url = public_url;
+      if (database) serve_options.database = *database;
+      if (pool_size) serve_options.database_pool_size = *pool_size;
+      if (node_id) serve_options.node_id = *node_id;
+      if (lease_seconds) serve_options.lease_seconds = *lease_seconds;
+      if (serve_options.node_id.empty()) serve_options.node_id = default_node_id();
       if (price) serve_options.cloudwatch_price_per_metric = *price;
       if (series_cap) serve_options.series_cap_per_destination = *series_cap;
       if (max_24_hour_send) serve_options.max_24_hour_send = *max_24_hour_send;
@@ -160,7 +204,8 @@ int main(int argc, char** argv) {
       return app::serve(serve_options);
     }
     if (keys_create->parsed()) {
-      auto store = open_store(keys_dir);
+      auto backend = open_backend(keys_dir, keys_database);
+      auto* store = &backend->config();
       auto key = app::make_access_key(key_name, epoch_now());
       store->put_access_key(key);
       std::printf("export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n",
@@ -168,14 +213,16 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (keys_list->parsed()) {
-      auto store = open_store(keys_dir);
+      auto backend = open_backend(keys_dir, keys_database);
+      auto* store = &backend->config();
       for (const auto& k : store->list_access_keys()) {
         std::printf("%s\t%s\n", k.access_key_id.c_str(), k.name.c_str());
       }
       return 0;
     }
     if (keys_delete->parsed()) {
-      auto store = open_store(keys_dir);
+      auto backend = open_backend(keys_dir, keys_database);
+      auto* store = &backend->config();
       if (!store->delete_access_key(key_id)) {
         std::cerr << "mailtally: no access key " << key_id << "\n";
         return 1;
@@ -183,7 +230,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (keys_smtp->parsed()) {
-      auto store = open_store(keys_dir);
+      auto backend = open_backend(keys_dir, keys_database);
+      auto* store = &backend->config();
       auto key = store->get_access_key(key_id);
       if (!key) {
         std::cerr << "mailtally: no access key " << key_id << "\n";

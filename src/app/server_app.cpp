@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <boost/json.hpp>
+
+#include "app/backend.hpp"
 #include "app/credentials.hpp"
 #include "base/clock.hpp"
 #include "base/crypto.hpp"
@@ -19,7 +22,6 @@
 #include "domain/control_plane.hpp"
 #include "http/server.hpp"
 #include "metrics/compactor.hpp"
-#include "metrics/sqlite_metric_store.hpp"
 #include "relay/smtp_relay.hpp"
 #include "sending/delivery.hpp"
 #include "sending/event_dispatcher.hpp"
@@ -34,11 +36,6 @@
 #include "services/ses_templates.hpp"
 #include "services/sns.hpp"
 #include "smtp/server.hpp"
-#include "storage/sqlite/destinations_store.hpp"
-#include "storage/sqlite/sending_store.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
-#include "storage/sqlite/suppression_store.hpp"
-#include "storage/sqlite/template_store.hpp"
 #include "tracking/tracker.hpp"
 
 namespace mailtally::app {
@@ -54,13 +51,6 @@ http::Response text_response(int status, std::string body) {
   r.headers.add("Content-Type", "application/json");
   r.body = std::move(body);
   return r;
-}
-
-// The metrics store lives in its own file beside the main database.
-std::unique_ptr<metrics::SqliteMetricStore> storage_metrics(const std::string& data_dir,
-                                                            const base::Clock& clock) {
-  return metrics::SqliteMetricStore::open((std::filesystem::path(data_dir) / "metrics.db").string(),
-                                          clock);
 }
 
 // The --relay transport, or nullptr without one. Throws on a bad URL.
@@ -110,13 +100,16 @@ bool parse_listen(const std::string& text, std::string& host, std::uint16_t& por
   return true;
 }
 
-std::string prepare_data_dir(const std::string& data_dir) {
-  if (data_dir.empty()) throw std::runtime_error("--data-dir is required");
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) throw std::runtime_error("cannot create data dir " + data_dir + ": " + ec.message());
-  ::chmod(data_dir.c_str(), 0700);
-  return (std::filesystem::path(data_dir) / "mailtally.db").string();
+// GET /health: 200 while the database answers, 503 (with the reason) when it does not, so a
+// load balancer takes the node out of rotation.
+http::Response health(Backend& backend) {
+  std::string why;
+  bool ok = backend.reachable(why);
+  boost::json::object body{{"status", ok ? "ok" : "unavailable"},
+                           {"database", backend.description()},
+                           {"database_reachable", ok}};
+  if (!ok) body["error"] = why;
+  return text_response(ok ? 200 : 503, boost::json::serialize(body));
 }
 
 void register_operations(services::OperationTable& table, domain::ControlPlane& control,
@@ -140,12 +133,14 @@ int serve(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  const std::string db_path = prepare_data_dir(options.data_dir);
-  auto store = storage::SqliteStore::open(db_path);
-  auto sending_store = storage::SqliteSendingStore::open(db_path);
-  auto template_store = storage::SqliteTemplateStore::open(db_path);
-  auto suppression_store = storage::SqliteSuppressionStore::open(db_path);
   base::SystemClock clock;
+  auto backend =
+      Backend::open({options.data_dir, options.database, options.database_pool_size}, clock);
+  domain::ConfigStore* store = &backend->config();
+  domain::SendingStore* sending_store = &backend->sending();
+  domain::SuppressionStore* suppression_store = &backend->suppression();
+  // One process per data dir, or one node of several sharing the database.
+  const std::string node_id = backend->shared() ? options.node_id : std::string();
 
   if (store->list_access_keys().empty()) {
     auto key = make_access_key("default", epoch_now());
@@ -163,9 +158,8 @@ int serve(const ServeOptions& options) {
   }
   StoreCredentials credentials(*store, clock, env_key);
 
-  auto destinations_store = storage::SqliteDestinationsStore::open(db_path);
   sending::SendQuota quota(clock, options.max_24_hour_send, options.max_send_rate,
-                           *destinations_store);
+                           backend->statistics());
   domain::AccountSettings account;
   account.sandbox = options.sandbox;
   account.max_24_hour_send = options.max_24_hour_send;
@@ -173,21 +167,32 @@ int serve(const ServeOptions& options) {
   account.usage = &quota;
   domain::ControlPlane control(*store, clock, account);
 
-  auto metric_store = storage_metrics(options.data_dir, clock);
+  metrics::MetricStore* metric_store = &backend->metrics();
   destinations::SinkOptions sink_options;
   sink_options.default_cap = options.series_cap_per_destination;
-  destinations::CloudWatchSink cloudwatch_sink(*metric_store, *metric_store, clock, sink_options);
-  sending::EventDispatcher dispatcher(*sending_store, *store, cloudwatch_sink);
+  destinations::CloudWatchSink cloudwatch_sink(*metric_store, backend->ledger(), clock,
+                                               sink_options);
+  sending::DispatcherOptions dispatcher_options;
+  dispatcher_options.leases = backend->leases();
+  dispatcher_options.node_id = node_id;
+  dispatcher_options.lease_seconds = options.lease_seconds;
+  sending::EventDispatcher dispatcher(*sending_store, *store, cloudwatch_sink, dispatcher_options);
   auto sns_signer = destinations::SnsSigner::open(options.data_dir);
   destinations::ExternalTargets external_targets;
   external_targets.sns_subscribers = options.sns_subscribers;
   external_targets.eventbridge_targets = options.eventbridge_targets;
   external_targets.firehose_dir = (std::filesystem::path(options.data_dir) / "firehose").string();
-  destinations::ExternalDispatcher external(*sending_store, *store, *destinations_store,
-                                            *sns_signer, external_targets);
+  destinations::ExternalOptions external_options;
+  external_options.leases = backend->leases();
+  external_options.node_id = node_id;
+  external_options.lease_seconds = options.lease_seconds;
+  destinations::ExternalDispatcher external(*sending_store, *store, backend->sns(), *sns_signer,
+                                            external_targets, external_options);
   sending::DeliveryOptions delivery_options;
-  delivery_options.config = store.get();
-  delivery_options.suppression = suppression_store.get();
+  delivery_options.config = store;
+  delivery_options.suppression = suppression_store;
+  delivery_options.node_id = node_id;
+  delivery_options.lease_seconds = options.lease_seconds;
   std::unique_ptr<relay::SmtpRelay> smtp_relay = make_relay(options);
   delivery_options.relay = smtp_relay.get();
   delivery_options.retry = {options.relay_retry_window, options.relay_retry_initial,
@@ -208,9 +213,9 @@ int serve(const ServeOptions& options) {
   metrics::Compactor compactor(*metric_store, clock);
   services::OperationTable operations;
   sender.set_quota(&quota);
-  register_operations(operations, control, sender, *metric_store, clock, *template_store,
+  register_operations(operations, control, sender, *metric_store, clock, backend->templates(),
                       *suppression_store);
-  services::register_sns(operations, *destinations_store, [&](const domain::SnsSubscription& s) {
+  services::register_sns(operations, backend->sns(), [&](const domain::SnsSubscription& s) {
     external.confirm_subscription(s);
   });
   services::Gateway gateway(credentials, clock, operations);
@@ -219,7 +224,7 @@ int serve(const ServeOptions& options) {
   services::GatewayMetrics gateway_metrics;
   gateway.set_observer(&gateway_metrics);
   const services::LocalMetricsContext local_metrics{
-      *sending_store,  *store,           *metric_store, *metric_store,
+      *sending_store,  *store,           *metric_store, backend->ledger(),
       cloudwatch_sink, &gateway_metrics, clock,         options.cloudwatch_price_per_metric};
 
   // The local JSON endpoints (/_mailtally/...), also reached by the console's pass-through.
@@ -240,12 +245,10 @@ int serve(const ServeOptions& options) {
   http_options.max_body_bytes = options.max_body_bytes;
   http::Server server(http_options, [&](http::Request& req) -> http::Response {
     std::string_view path = req.path();
-    if (path == "/health" && (req.method == "GET" || req.method == "HEAD")) {
-      return text_response(200, R"({"status":"ok"})");
-    }
+    if (path == "/health" && (req.method == "GET" || req.method == "HEAD")) return health(*backend);
     if (services::is_local_metrics_request(req)) return handle_local_metrics(local_metrics, req);
     if (services::is_sns_link_request(req)) {
-      return services::handle_sns_link(*destinations_store, req);
+      return services::handle_sns_link(backend->sns(), req);
     }
     if (path == "/_mailtally/sns/signing-cert.pem" && req.method == "GET") {
       http::Response r;
@@ -294,8 +297,10 @@ int serve(const ServeOptions& options) {
                         ":" + std::to_string(server.port()));
   external.start();
   quota.start();
-  std::printf("mailtally %s listening on http://%s:%u (data dir %s)\n", MAILTALLY_VERSION,
-              options.host.c_str(), static_cast<unsigned>(server.port()), options.data_dir.c_str());
+  std::string where = "data dir " + options.data_dir;
+  if (backend->shared()) where += ", " + backend->description() + ", node " + node_id;
+  std::printf("mailtally %s listening on http://%s:%u (%s)\n", MAILTALLY_VERSION,
+              options.host.c_str(), static_cast<unsigned>(server.port()), where.c_str());
   std::fflush(stdout);
 
   int sig = 0;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/backend.hpp"
 #include "smtp/options.hpp"
 
 namespace mailtally::app {
@@ -16,6 +17,14 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4580;
   std::string data_dir;
+  // Several nodes (docs/scale-out.md): a postgresql:// URL puts every store in that database
+  // (empty: SQLite in data_dir); at most database_pool_size connections per node; this node's
+  // id in leases (default: host name, pid and a random suffix); the length of delivery and
+  // dispatch leases, i.e. how soon a dead node's work is taken over.
+  std::string database;
+  std::size_t database_pool_size = 16;
+  std::string node_id;
+  double lease_seconds = 30;
   unsigned threads = 0;  // 0: hardware threads
   bool sandbox = false;  // sending requires verified identities
   double max_24_hour_send = 200000;
@@ -46,12 +55,11 @@ bool parse_arn_url(const std::string& text, std::string& arn, std::string& url);
 // Parses HOST:PORT (or [v6]:PORT, or :PORT); false on bad input.
 bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port);
 
-// Reads a TOML config file into `options` (keys: listen, data_dir, threads, sandbox,
-// max_24_hour_send, max_send_rate, max_connections, max_body_bytes, region, relay,
-// relay_retry_window, relay_retry_initial, relay_retry_max, relay_timeout, public_url,
-// cloudwatch_price_per_metric, series_cap_per_destination, and the smtp_* keys of
-// docs/smtp.md). Throws on errors.
-// max_24_hour_send, max_send_rate, max_connections, max_body_bytes, and the tables
+// Reads a TOML config file into `options` (keys: listen, data_dir, database,
+// database_pool_size, node_id, lease_seconds, threads, sandbox, max_24_hour_send,
+// max_send_rate, max_connections, max_body_bytes, region, relay, relay_retry_window,
+// relay_retry_initial, relay_retry_max, relay_timeout, public_url, cloudwatch_price_per_metric,
+// series_cap_per_destination, the smtp_* keys of docs/smtp.md, and the tables
 // [sns_subscriptions] (topic ARN = [URL, ...]) and [eventbridge_targets] (bus ARN = URL)).
 // Throws on errors.
 void load_config_file(const std::string& path, ServeOptions& options);
@@ -88,8 +96,5 @@ void register_operations(services::OperationTable& table, domain::ControlPlane& 
 
 // Blocks until a stop signal; returns the process exit code.
 int serve(const ServeOptions& options);
-
-// The path of the store inside a data dir; creates the dir (mode 0700) when missing.
-std::string prepare_data_dir(const std::string& data_dir);
 
 }  // namespace mailtally::app
