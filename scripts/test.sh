@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit tests (ctest), black-box tests with
-# the real AWS CLI and boto3 against the real binary (pytest), and a short run of every fuzzer.
+# the real AWS CLI and boto3 against the real binary (pytest; once on SQLite, once on a private
+# PostgreSQL server), and a short run of every fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -17,3 +18,10 @@ scripts/fuzz.sh 20
 
 echo "== black-box tests (pytest: real AWS CLI, boto3 and JS SDK against the real binary)"
 MAILTALLY_BIN="$PWD/build/src/app/mailtally" /usr/bin/python3 -m pytest -q tests
+
+echo "== black-box tests again, every server on PostgreSQL (a private server started here)"
+pg_dir="$PWD/build/pg-blackbox"
+trap 'scripts/pg-test-server.sh stop "$pg_dir"' EXIT
+pg_url=$(scripts/pg-test-server.sh start "$pg_dir")
+MAILTALLY_BIN="$PWD/build/src/app/mailtally" MAILTALLY_TEST_DATABASE="$pg_url" \
+  /usr/bin/python3 -m pytest -q tests

@@ -5,6 +5,9 @@
 - `server_factory`: start servers with a chosen data dir, environment or extra arguments.
 - `ses`, `sesv2`, `cloudwatch`: boto3 clients bound to the module server.
 - `aws_cli(*args)`: `/usr/bin/aws` against the module server -> (returncode, json|None, stderr).
+
+With MAILTALLY_TEST_DATABASE (a PostgreSQL admin URL) every server runs on PostgreSQL instead of
+SQLite (helpers.with_test_database); scripts/test.sh runs the suite both ways.
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ from helpers import ServerProcess
 for _k in [k for k in os.environ if k.startswith("AWS_") and k != "AWS_CA_BUNDLE"]:
     os.environ.pop(_k)
 os.environ.update({k: v for k, v in helpers.CLEAN_AWS_ENV.items()})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_databases():
+    """In the PostgreSQL mode (helpers.TEST_DATABASE), drops the run's databases at the end."""
+    yield
+    helpers.drop_test_databases()
 
 
 @pytest.fixture(scope="module")

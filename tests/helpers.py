@@ -6,6 +6,7 @@ Everything here talks to the real `mailtally` binary over HTTP, the way real cli
 from __future__ import annotations
 
 import datetime
+import hashlib
 import http.client
 import itertools
 import json
@@ -75,6 +76,56 @@ def wait_until(predicate: Callable[[], object], timeout: float, interval: float 
         time.sleep(interval)
 
 
+# ---------------------------------------------------------------------------------------------
+# The PostgreSQL mode of the suite: with MAILTALLY_TEST_DATABASE set to the admin URL of a
+# PostgreSQL server (scripts/test.sh starts one), every `serve` and `keys` command that names a
+# data dir also gets `--database` for a database of that data dir (created on first use, kept
+# across restarts of the same data dir, dropped at the end of the run by conftest). So the whole
+# black-box suite runs against the PostgreSQL backend unchanged.
+
+TEST_DATABASE = os.environ.get("MAILTALLY_TEST_DATABASE", "")
+_databases: set[str] = set()
+_databases_lock = threading.Lock()
+
+
+def _admin_psql(sql: str) -> None:
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", TEST_DATABASE, "-c", sql],
+                   check=True, capture_output=True, timeout=60)
+
+
+def database_url_for(data_dir: str) -> str:
+    """The PostgreSQL URL of `data_dir`'s database in the PostgreSQL mode (created if new)."""
+    name = "mt_" + hashlib.sha1(os.path.abspath(str(data_dir)).encode()).hexdigest()[:24]
+    with _databases_lock:
+        if name not in _databases:
+            _admin_psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _admin_psql(f'CREATE DATABASE "{name}"')
+            _databases.add(name)
+    base, _, query = TEST_DATABASE.partition("?")
+    url = base[:base.rindex("/") + 1] + name
+    return url + ("?" + query if query else "")
+
+
+def drop_test_databases() -> None:
+    with _databases_lock:
+        for name in sorted(_databases):
+            try:
+                _admin_psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except subprocess.SubprocessError:
+                pass
+        _databases.clear()
+
+
+def with_test_database(args: list[str]) -> list[str]:
+    """`args` plus --database for its --data-dir, in the PostgreSQL mode; else unchanged."""
+    if not TEST_DATABASE or "--database" in args or "--data-dir" not in args:
+        return list(args)
+    i = args.index("--data-dir")
+    if i + 1 >= len(args):
+        return list(args)
+    return [*args, "--database", database_url_for(args[i + 1])]
+
+
 def run_bin(*args: str, timeout: float = 30, env: Optional[dict] = None):
     """Runs the mailtally binary to completion; returns CompletedProcess (text)."""
     full_env = dict(os.environ)
@@ -82,8 +133,8 @@ def run_bin(*args: str, timeout: float = 30, env: Optional[dict] = None):
         full_env.pop(k, None)
     if env:
         full_env.update(env)
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
-                          env=full_env)
+    return subprocess.run([BIN, *with_test_database(list(args))], capture_output=True, text=True,
+                          timeout=timeout, env=full_env)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,8 +187,8 @@ class ServerProcess:
         self.lines = []
         self.all_lines.append(self.lines)
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
-             *self.extra_args],
+            with_test_database([BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir",
+                                self.data_dir, *self.extra_args]),
             stdout=subprocess.PIPE, stderr=stderr, env=env, text=True, bufsize=1)
         stderr.close()
         lines = self.lines
