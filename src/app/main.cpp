@@ -7,6 +7,7 @@
 #include <iostream>
 #include <tuple>
 
+#include "app/copy_to_postgres.hpp"
 #include "app/credentials.hpp"
 #include "app/operations_doc.hpp"
 #include "app/server_app.hpp"
@@ -139,6 +140,13 @@ int main(int argc, char** argv) {
   keys_smtp->add_option("--database", keys_database, "postgresql://... (instead of a data dir)");
   keys_smtp->add_option("--region", smtp_region, "Region the password is for (default us-east-1)");
 
+  std::string copy_dir, copy_database;
+  auto* copy = cli.add_subcommand(
+      "copy-to-postgres", "Copy a stopped server's data dir into an empty PostgreSQL database");
+  copy->add_option("--data-dir", copy_dir, "Data dir to copy (its server stopped)")->required();
+  copy->add_option("--database", copy_database, "postgresql://... of an empty database")
+      ->required();
+
   cli.add_subcommand("operations", "Print every API operation and whether it is implemented");
 
   try {
@@ -238,6 +246,12 @@ int main(int argc, char** argv) {
         return 1;
       }
       std::printf("%s\n", smtp::smtp_password(key->secret_access_key, smtp_region).c_str());
+      return 0;
+    }
+    if (copy->parsed()) {
+      auto report = app::copy_to_postgres(copy_dir, copy_database);
+      std::printf("%scopied %zu rows of %zu tables into %s\n", report.details.c_str(), report.rows,
+                  report.tables, app::redact_database_url(copy_database).c_str());
       return 0;
     }
     if (cli.got_subcommand("operations")) {
