@@ -5,6 +5,8 @@
 #                                         and writes it to DIR/url
 #   scripts/pg-test-server.sh stop DIR    fast shutdown
 # As root, the server runs as the 'postgres' user (initdb refuses root).
+# PG_DURABLE=1 keeps PostgreSQL's durable defaults (fsync, synchronous commit) and loads
+# pg_stat_statements: for benchmarks (bench/load/cluster.sh), not for tests.
 set -euo pipefail
 cmd=${1:?start|stop}
 dir=$(realpath -m "${2:?data dir}")
@@ -25,8 +27,14 @@ start)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   # Tests create and drop many databases and run many short transactions: favour speed over
   # durability of the test cluster (fsync off) - the product's own settings are not affected.
+  opts="-h 127.0.0.1 -p $port -k $dir -c max_connections=400 -c shared_buffers=128MB"
+  if [[ "${PG_DURABLE:-0}" == 1 ]]; then
+    opts+=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+  else
+    opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  fi
   "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/server.log" -w -t 60 start \
-    -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB" >/dev/null
+    -o "$opts" >/dev/null
   url="postgresql://postgres@127.0.0.1:$port/postgres"
   echo "$url" >"$dir/url"
   echo "$url"
