@@ -160,6 +160,7 @@ int serve(const ServeOptions& options) {
 
   sending::SendQuota quota(clock, options.max_24_hour_send, options.max_send_rate,
                            backend->statistics());
+  quota.set_shared(backend->shared());
   domain::AccountSettings account;
   account.sandbox = options.sandbox;
   account.max_24_hour_send = options.max_24_hour_send;

@@ -28,13 +28,30 @@ SendQuota::SendQuota(const base::Clock& clock, double max_24_hour_send, double m
       tokens_(max_send_rate > 0 ? max_send_rate : 0),
       last_refill_(now_seconds()) {
   fold_all();
-  std::int64_t current = bucket_of(last_refill_);
+  load_window();
+}
+
+void SendQuota::load_window() {
+  std::int64_t current = bucket_of(now_seconds());
   std::int64_t first = current - static_cast<std::int64_t>(kBuckets - 1) * kBucket;
-  for (const auto& p : statistics_.send_statistics(first)) {
+  auto points = statistics_.send_statistics(first);  // outside mu_: I/O
+  std::lock_guard lock(mu_);
+  starts_.fill(0);
+  counts_.fill(0);
+  for (const auto& p : points) {
     std::size_t slot = static_cast<std::size_t>(p.bucket / kBucket) % kBuckets;
     starts_[slot] = p.bucket;
     counts_[slot] = p.delivery_attempts;
   }
+  for (std::size_t slot = 0; slot < kBuckets; ++slot) {
+    if (pending_[slot] == 0) continue;
+    if (starts_[slot] != pending_starts_[slot]) {
+      starts_[slot] = pending_starts_[slot];
+      counts_[slot] = 0;
+    }
+    counts_[slot] += pending_[slot];
+  }
+  pending_.fill(0);
 }
 
 SendQuota::~SendQuota() { stop(); }
@@ -48,6 +65,7 @@ void SendQuota::start(std::chrono::milliseconds fold_period) {
       lock.unlock();
       try {
         fold_all();
+        if (shared_) load_window();
       } catch (const std::exception& e) {
         std::fprintf(stderr, "mailtally: send statistics: %s\n", e.what());
       }
@@ -106,6 +124,13 @@ QuotaVerdict SendQuota::take(std::size_t recipients) {
     counts_[slot] = 0;
   }
   counts_[slot] += n;
+  if (shared_) {
+    if (pending_starts_[slot] != bucket) {
+      pending_starts_[slot] = bucket;
+      pending_[slot] = 0;
+    }
+    pending_[slot] += n;
+  }
   return QuotaVerdict::Ok;
 }
 

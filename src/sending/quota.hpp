@@ -35,6 +35,13 @@ class SendQuota final : public domain::SendingUsage {
             domain::SendStatisticsStore& statistics);
   ~SendQuota() override;  // stop()
 
+  // Several nodes on one database (`shared`): after every fold the 24-hour window is reloaded
+  // from the shared statistics (every node's sends), plus what this node admitted since the
+  // previous reload (which the fold may not have seen yet), so Max24HourSend holds for the
+  // whole account, erring on the safe side by at most one fold period of this node's sends.
+  // The rate (MaxSendRate) stays per node. Call before start().
+  void set_shared(bool shared) { shared_ = shared; }
+
   void start(std::chrono::milliseconds fold_period = std::chrono::seconds(2));
   void stop();
 
@@ -50,6 +57,8 @@ class SendQuota final : public domain::SendingUsage {
  private:
   static constexpr std::size_t kFoldChunk = 2000;  // events per fold transaction
   void fold_all() const;
+  // The 24-hour window from the statistics (+ pending_ when shared); see set_shared().
+  void load_window();
   static constexpr std::size_t kBuckets = 96;  // 24 h of 15-minute intervals
   double now_seconds() const;
   // Drops counters older than 24 h relative to `bucket`; requires mu_.
@@ -64,6 +73,10 @@ class SendQuota final : public domain::SendingUsage {
   double last_refill_;                           // guarded by mu_; epoch seconds
   std::array<std::int64_t, kBuckets> starts_{};  // guarded by mu_; bucket start per slot
   std::array<std::int64_t, kBuckets> counts_{};  // guarded by mu_; recipients per slot
+  // Shared mode: recipients this node admitted since the last load_window(), per slot.
+  std::array<std::int64_t, kBuckets> pending_starts_{};  // guarded by mu_
+  std::array<std::int64_t, kBuckets> pending_{};         // guarded by mu_
+  bool shared_ = false;
 
   std::mutex fold_mu_;  // guards stopping_ (with fold_cv_)
   std::condition_variable fold_cv_;

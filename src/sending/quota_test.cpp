@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <thread>
+
 #include "sending/sender.hpp"
 
 namespace mailtally::sending {
@@ -11,6 +14,7 @@ using namespace std::chrono_literals;
 
 class FixedStatistics final : public domain::SendStatisticsStore {
  public:
+  std::mutex mu;  // the shared-mode test changes points while a fold thread reads them
   std::vector<domain::SendDataPoint> points;
   std::int64_t last_since = -1;
   int folds = 0;
@@ -19,6 +23,7 @@ class FixedStatistics final : public domain::SendStatisticsStore {
     return 0;
   }
   std::vector<domain::SendDataPoint> send_statistics(std::int64_t since) override {
+    std::lock_guard lock(mu);
     last_since = since;
     std::vector<domain::SendDataPoint> out;
     for (const auto& p : points) {
@@ -32,6 +37,39 @@ base::TimePoint at(std::int64_t seconds) { return base::TimePoint(std::chrono::s
 
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kT0 = 1'800'000'000 - 1'800'000'000 % 900;  // a bucket start
+
+// Waits (real time) until `pred` holds, up to 5 s.
+template <typename Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 500; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+TEST(SendQuota, SharedModeCountsEveryNodesSendsAgainstTheDailyQuota) {
+  base::ManualClock clock(at(kT0));
+  FixedStatistics stats;  // the statistics both nodes fold into (one database)
+  SendQuota a(clock, 10, 0, stats), b(clock, 10, 0, stats);
+  a.set_shared(true);
+  b.set_shared(true);
+  b.start(10ms);
+  EXPECT_EQ(a.take(4), QuotaVerdict::Ok);
+  {
+    std::lock_guard lock(stats.mu);
+    stats.points = {{kT0, 4, 0, 0, 0}};  // what the fold of a's Send events gives
+  }
+  // b reloads its window from the shared statistics after its next fold.
+  EXPECT_TRUE(eventually([&] { return b.sent_last_24_hours() == 4; }));
+  EXPECT_EQ(b.take(6), QuotaVerdict::Ok);
+  EXPECT_EQ(b.take(1), QuotaVerdict::DailyQuotaExceeded);  // 4 (a) + 6 (b) = the quota
+  b.stop();
+  // Unshared, a node only knows its own sends and what it loaded at start.
+  SendQuota c(clock, 10, 0, stats);
+  EXPECT_EQ(c.sent_last_24_hours(), 4);
+  EXPECT_EQ(c.take(6), QuotaVerdict::Ok);
+}
 
 TEST(SendQuota, RateIsATokenBucketOfOneSecond) {
   base::ManualClock clock(at(kT0));
