@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "pg/test_database.hpp"
@@ -569,6 +571,45 @@ TEST_F(PgConfigStoreTest, SurvivesSigkillRightAfterCallsReturn) {
     ASSERT_TRUE(got) << "lost k" << k << " of " << last + 1;
     expect_same(*got, full_set("k" + std::to_string(k)));
   }
+}
+
+}  // namespace
+}  // namespace mailtally::storage
+
+namespace mailtally::storage {
+namespace {
+
+// Rough latency of the send path's reads over a loopback connection (informational: prints,
+// asserts only correctness). Every read is a round trip: the store has no cache.
+TEST(PgConfigStoreTiming, HotPathReads) {
+  pg::testing::TestDatabase db;
+  pg::Pool pool(db.url());
+  auto store = PgConfigStore::open(pool);
+  for (int i = 0; i < 200; ++i) {
+    ConfigurationSetRecord r = plain_set("set-" + std::to_string(10000 + i));
+    r.destinations = {sns_destination("a"), sns_destination("b")};
+    ASSERT_TRUE(store->create_configuration_set(r, 10000));
+    store->put_identity(
+        identity("u" + std::to_string(i) + "@example.com", IdentityType::EmailAddress));
+  }
+  using Clock = std::chrono::steady_clock;
+  constexpr int kIterations = 2000;
+  auto t0 = Clock::now();
+  std::size_t found = 0;
+  for (int i = 0; i < kIterations; ++i) {
+    found += store->get_configuration_set("set-" + std::to_string(10000 + i % 200)) ? 1 : 0;
+  }
+  auto t1 = Clock::now();
+  for (int i = 0; i < kIterations; ++i) {
+    found += store->get_identity("u" + std::to_string(i % 200) + "@example.com") ? 1 : 0;
+  }
+  auto t2 = Clock::now();
+  EXPECT_EQ(found, std::size_t{2 * kIterations});
+  auto us = [](auto d) {
+    return std::chrono::duration<double, std::micro>(d).count() / kIterations;
+  };
+  std::printf("get_configuration_set (2 destinations) %.1f us, get_identity %.1f us\n", us(t1 - t0),
+              us(t2 - t1));
 }
 
 }  // namespace
