@@ -10,8 +10,9 @@ namespace {
 
 // Step i brings the component from version i to i + 1. Append only.
 const std::vector<const char*> kMigrations = {
-    // 1: as SQLite's migration 6, and the fold's own cursor (SQLite keeps it in event_cursors,
-    // which belongs to the sending component here).
+    // 1: as SQLite's migration 6. The fold's cursor is the row ('', 'send-statistics') of
+    // event_cursors (the sending component's table), as in SQLite, so copy-to-postgres carries
+    // it over with the events and the counts already folded.
     R"sql(
 CREATE TABLE sns_topics (
   arn TEXT COLLATE "C" PRIMARY KEY,
@@ -36,11 +37,6 @@ CREATE TABLE send_statistics (
   complaints BIGINT NOT NULL,
   rejects BIGINT NOT NULL
 );
-CREATE TABLE send_statistics_cursor (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  last_seq BIGINT NOT NULL          -- the last events.seq folded into send_statistics
-);
-INSERT INTO send_statistics_cursor (id, last_seq) VALUES (1, 0);
 )sql",
 };
 
@@ -190,11 +186,18 @@ std::optional<domain::SnsSubscription> PgDestinationsStore::confirm(std::string_
 
 std::size_t PgDestinationsStore::fold_send_statistics(std::size_t max_events) {
   return pool_.with_transaction([&](pg::Connection& conn) -> std::size_t {
-    // The lock makes concurrent folds (any node) take turns; the one that waited reads the
-    // cursor as the other committed it (READ COMMITTED re-reads a locked row's newest version).
-    std::int64_t from =
-        conn.query("SELECT last_seq FROM send_statistics_cursor WHERE id = 1 FOR UPDATE")
-            .integer(0, 0);
+    // The cursor row exists from the first fold on (a concurrent first insert waits for the
+    // other and does nothing). Its lock makes concurrent folds (any node) take turns; the one
+    // that waited reads the cursor as the other committed it (READ COMMITTED re-reads a locked
+    // row's newest version).
+    conn.run(
+        "INSERT INTO event_cursors (configuration_set, destination, last_seq) "
+        "VALUES ('', 'send-statistics', 0) ON CONFLICT (configuration_set, destination) DO "
+        "NOTHING");
+    std::int64_t from = conn.query(
+                                "SELECT last_seq FROM event_cursors WHERE configuration_set = '' "
+                                "AND destination = 'send-statistics' FOR UPDATE")
+                            .integer(0, 0);
     auto end = conn.query(
         "SELECT max(seq), count(*) FROM (SELECT seq FROM events WHERE seq > $1 "
         "ORDER BY seq LIMIT $2) e",
@@ -203,7 +206,10 @@ std::size_t PgDestinationsStore::fold_send_statistics(std::size_t max_events) {
     if (folded == 0) return 0;
     std::int64_t to = end.integer(0, 0);
     conn.run(kFold, {from, to});
-    conn.run("UPDATE send_statistics_cursor SET last_seq = $1 WHERE id = 1", {to});
+    conn.run(
+        "UPDATE event_cursors SET last_seq = $1 WHERE configuration_set = '' "
+        "AND destination = 'send-statistics'",
+        {to});
     return static_cast<std::size_t>(folded);
   });
 }

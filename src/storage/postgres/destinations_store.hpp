@@ -6,9 +6,10 @@
 // next read on every node. Creating a topic or subscription is idempotent across nodes (an
 // insert that does nothing on conflict, then a read of the row that won).
 //
-// The fold reads the event log table `events` (seq BIGINT, strictly increasing in commit order;
-// created by the sending component, not here) behind its own cursor row
-// (send_statistics_cursor), which it locks FOR UPDATE in the fold's transaction: nodes folding
+// The fold reads the event log table `events` (seq BIGINT, strictly increasing in commit order)
+// behind the cursor row ('', 'send-statistics') of `event_cursors`, as the SQLite adapter does;
+// both tables belong to the sending component (PgSendingStore), which must be migrated before
+// the first fold. The fold locks its cursor row FOR UPDATE in its transaction: nodes folding
 // at once take turns, the second starts from where the first committed, so each event is
 // counted exactly once. Buckets are 15-minute intervals (trunc(created_at / 900) * 900, as
 // SQLite's CAST) and counts are recipients, read from the records' JSON as SQLite does.

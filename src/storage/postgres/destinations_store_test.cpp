@@ -1,7 +1,7 @@
 // PgDestinationsStore: the contract tests of SqliteDestinationsStore (destinations_store_test.cpp)
-// ported to PostgreSQL, plus folds on two nodes at once counting each event once. The event log
-// table `events` belongs to the sending component; these tests create it as that component
-// does (seq BIGINT PRIMARY KEY, ...).
+// ported to PostgreSQL, plus folds on two nodes at once counting each event once. The tables
+// `events` and `event_cursors` belong to the sending component; these tests create them as that
+// component does.
 #include "storage/postgres/destinations_store.hpp"
 
 #include <gtest/gtest.h>
@@ -32,7 +32,9 @@ void create_events_table(const std::string& url) {
   pg::Connection(url).exec(
       "CREATE TABLE events (seq BIGINT PRIMARY KEY, message_id TEXT NOT NULL, "
       "configuration_set TEXT NOT NULL, event_type TEXT NOT NULL, record TEXT NOT NULL, "
-      "created_at DOUBLE PRECISION NOT NULL)");
+      "created_at DOUBLE PRECISION NOT NULL);"
+      "CREATE TABLE event_cursors (configuration_set TEXT NOT NULL, destination TEXT NOT NULL, "
+      "last_seq BIGINT NOT NULL, PRIMARY KEY (configuration_set, destination));");
 }
 
 void log_event(pg::Connection& conn, std::int64_t seq, std::string_view type,
@@ -154,6 +156,30 @@ TEST(PgDestinationsStore, StatisticsAreFoldedFromTheEventLogOnce) {
   EXPECT_EQ(points[0].bounces, 0);
   EXPECT_EQ(points[0].complaints, 2);
   EXPECT_EQ(points[0].rejects, 2);
+}
+
+// copy-to-postgres copies SQLite's event_cursors rows: the fold continues after its copied
+// cursor and leaves the other cursors alone.
+TEST(PgDestinationsStore, TheFoldContinuesFromACopiedCursor) {
+  pg::testing::TestDatabase db;
+  create_events_table(db.url());
+  pg::Pool pool(db.url());
+  auto s = PgDestinationsStore::open(pool);
+  pg::Connection log(db.url());
+  log.exec(
+      "INSERT INTO event_cursors VALUES ('', 'send-statistics', 2), ('set', 'dest', 1), "
+      "('', '', 3)");
+  for (int seq = 1; seq <= 3; ++seq) {
+    log_event(log, seq, "Send", R"({"mail":{"destination":["a@x"]}})", 0);
+  }
+  EXPECT_EQ(s->fold_send_statistics(100), 1u);
+  ASSERT_EQ(s->send_statistics(0).size(), 1u);
+  EXPECT_EQ(s->send_statistics(0)[0].delivery_attempts, 1);
+  auto cursors = log.query("SELECT destination, last_seq FROM event_cursors ORDER BY 1");
+  ASSERT_EQ(cursors.rows(), 3);
+  EXPECT_EQ(cursors.integer(0, 1), 3);  // ('', '')
+  EXPECT_EQ(cursors.integer(1, 1), 1);  // dest
+  EXPECT_EQ(cursors.integer(2, 1), 3);  // send-statistics
 }
 
 TEST(PgDestinationsStore, TwoNodesFoldingAtOnceCountEachEventOnce) {
