@@ -1,0 +1,115 @@
+// PgSuppressionStore: the contract tests of SqliteSuppressionStore (in sending_store_test.cpp)
+// ported to PostgreSQL, put_suppressed_in inside a caller's transaction, and two nodes.
+#include "storage/postgres/suppression_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include "pg/test_database.hpp"
+
+namespace mailtally::storage {
+namespace {
+
+TEST(PgSuppressionStore, PutListFilterDelete) {
+  pg::testing::TestDatabase db;
+  pg::Pool pool(db.url());
+  auto sup = PgSuppressionStore::open(pool);
+  EXPECT_TRUE(sup->account_suppressed_reasons().empty());
+  sup->set_account_suppressed_reasons({"BOUNCE"});
+  EXPECT_EQ(sup->account_suppressed_reasons(), std::vector<std::string>{"BOUNCE"});
+  sup->put_suppressed({"c@example.com", "COMPLAINT", 30, "", ""});
+  sup->put_suppressed({"a@example.com", "BOUNCE", 10, "", ""});
+  sup->put_suppressed({"b@example.com", "BOUNCE", 20, "", ""});
+  domain::SuppressionFilter f;
+  auto all = sup->list_suppressed(f);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].email_address, "a@example.com");
+  f.reasons = {"BOUNCE"};
+  f.start = 15;
+  auto some = sup->list_suppressed(f);
+  ASSERT_EQ(some.size(), 1u);
+  EXPECT_EQ(some[0].email_address, "b@example.com");
+  f = {};
+  f.after = "a@example.com";
+  f.limit = 1;
+  auto page = sup->list_suppressed(f);
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].email_address, "b@example.com");
+  f = {};
+  f.reasons = {"COMPLAINT", "BOUNCE"};
+  f.end = 20;  // inclusive
+  EXPECT_EQ(sup->list_suppressed(f).size(), 2u);
+  f.limit = 0;
+  EXPECT_TRUE(sup->list_suppressed(f).empty());
+  EXPECT_TRUE(sup->delete_suppressed("B@example.com"));
+  EXPECT_FALSE(sup->delete_suppressed("b@example.com"));
+  EXPECT_FALSE(sup->get_suppressed("b@example.com"));
+  sup->set_account_suppressed_reasons({"BOUNCE", "COMPLAINT"});
+  EXPECT_EQ(sup->account_suppressed_reasons(), (std::vector<std::string>{"BOUNCE", "COMPLAINT"}));
+  sup->set_account_suppressed_reasons({});
+  EXPECT_TRUE(sup->account_suppressed_reasons().empty());
+}
+
+TEST(PgSuppressionStore, AddressesAreCaseInsensitiveAndAPutReplaces) {
+  pg::testing::TestDatabase db;
+  pg::Pool pool(db.url());
+  auto sup = PgSuppressionStore::open(pool);
+  sup->put_suppressed({"A@Example.com", "BOUNCE", 12, "m1", "f1"});
+  auto listed = sup->get_suppressed("a@EXAMPLE.com");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->email_address, "A@Example.com");
+  EXPECT_EQ(listed->reason, "BOUNCE");
+  EXPECT_EQ(listed->last_update, 12);
+  EXPECT_EQ(listed->message_id, "m1");
+  EXPECT_EQ(listed->feedback_id, "f1");
+  sup->put_suppressed({"a@example.COM", "COMPLAINT", 13.25, "", ""});
+  listed = sup->get_suppressed("A@EXAMPLE.COM");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->email_address, "a@example.COM");
+  EXPECT_EQ(listed->reason, "COMPLAINT");
+  EXPECT_EQ(listed->last_update, 13.25);
+  EXPECT_EQ(listed->message_id, "");
+  EXPECT_EQ(sup->list_suppressed({}).size(), 1u);
+  // Ordered by the lower-cased address, in byte order.
+  sup->put_suppressed({"Z@example.com", "BOUNCE", 1, "", ""});
+  sup->put_suppressed({"_@example.com", "BOUNCE", 1, "", ""});
+  auto all = sup->list_suppressed({});
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].email_address, "_@example.com");
+  EXPECT_EQ(all[1].email_address, "a@example.COM");
+  EXPECT_EQ(all[2].email_address, "Z@example.com");
+  EXPECT_THROW(sup->put_suppressed({"x@example.com", "OTHER", 1, "", ""}), std::runtime_error);
+}
+
+TEST(PgSuppressionStore, PutInsideACallersTransactionCommitsWithIt) {
+  pg::testing::TestDatabase db;
+  pg::Pool pool(db.url());
+  auto sup = PgSuppressionStore::open(pool);
+  {
+    auto conn = pool.acquire();
+    pg::Transaction tx(*conn);
+    pgsql::put_suppressed_in(*conn, {"gone@example.com", "BOUNCE", 1, "m", "f"});
+  }  // rolled back
+  EXPECT_FALSE(sup->get_suppressed("gone@example.com"));
+  pool.with_transaction([](pg::Connection& conn) {
+    pgsql::put_suppressed_in(conn, {"kept@example.com", "BOUNCE", 1, "m", "f"});
+  });
+  EXPECT_TRUE(sup->get_suppressed("kept@example.com"));
+}
+
+TEST(PgSuppressionStore, AChangeOnOneNodeIsSeenByTheOther) {
+  pg::testing::TestDatabase db;
+  pg::Pool pool_a(db.url()), pool_b(db.url());
+  auto a = PgSuppressionStore::open(pool_a);
+  auto b = PgSuppressionStore::open(pool_b);
+  EXPECT_TRUE(b->account_suppressed_reasons().empty());
+  EXPECT_FALSE(b->get_suppressed("x@example.com"));
+  a->set_account_suppressed_reasons({"COMPLAINT"});
+  a->put_suppressed({"x@example.com", "BOUNCE", 5, "", ""});
+  EXPECT_EQ(b->account_suppressed_reasons(), std::vector<std::string>{"COMPLAINT"});
+  EXPECT_TRUE(b->get_suppressed("X@example.com"));
+  EXPECT_TRUE(b->delete_suppressed("x@example.com"));
+  EXPECT_FALSE(a->get_suppressed("x@example.com"));
+}
+
+}  // namespace
+}  // namespace mailtally::storage
