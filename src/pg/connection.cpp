@@ -151,8 +151,22 @@ Result Connection::query(std::string_view sql, const std::vector<Param>& params)
     lengths[i] = static_cast<int>(storage[i].size());
   }
   std::string text(sql);
-  pg_result* res = PQexecParams(conn_, text.c_str(), static_cast<int>(n), nullptr, values.data(),
-                                lengths.data(), formats.data(), 0);
+  pg_result* res = nullptr;
+  auto it = prepared_.find(text);
+  if (it == prepared_.end() && prepared_.size() < kMaxPrepared) {
+    std::string name = "mt" + std::to_string(prepared_.size());
+    pg_result* prep = PQprepare(conn_, name.c_str(), text.c_str(), static_cast<int>(n), nullptr);
+    if (!prep || PQresultStatus(prep) != PGRES_COMMAND_OK) fail(prep, text.substr(0, 120));
+    PQclear(prep);
+    it = prepared_.emplace(text, std::move(name)).first;
+  }
+  if (it != prepared_.end()) {
+    res = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(n), values.data(),
+                         lengths.data(), formats.data(), 0);
+  } else {
+    res = PQexecParams(conn_, text.c_str(), static_cast<int>(n), nullptr, values.data(),
+                       lengths.data(), formats.data(), 0);
+  }
   auto st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(res, text.substr(0, 120));
   return Result(res);

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -89,8 +90,11 @@ class Connection {
 
   // Runs one or more statements without parameters (DDL, BEGIN, ...).
   void exec(const char* sql);
-  // Runs one statement with parameters and returns its rows.
+  // Runs one statement with parameters and returns its rows. The statement is prepared on the
+  // connection at its first use and reused after (parse and plan once per connection), for up
+  // to kMaxPrepared distinct SQL texts; beyond that it is sent unprepared.
   Result query(std::string_view sql, const std::vector<Param>& params = {});
+  static constexpr std::size_t kMaxPrepared = 512;
   // query() for statements without interesting rows; returns rows affected.
   std::int64_t run(std::string_view sql, const std::vector<Param>& params = {}) {
     return query(sql, params).affected();
@@ -102,6 +106,7 @@ class Connection {
  private:
   [[noreturn]] void fail(pg_result* res, std::string_view what);
   pg_conn* conn_ = nullptr;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 
 // A transaction: BEGIN on construction (optionally at ISOLATION LEVEL `isolation`), ROLLBACK on
