@@ -560,40 +560,47 @@ TEST(PgSendingStore, ACursorReaderSeesEveryEventOnceWhileTwoNodesAppend) {
   EXPECT_EQ(reader_node.store->events(all).size(), seen.size());
 }
 
-// Not a test: measures enqueue_async throughput with 64 concurrent callers (run with
+// Not tests: enqueue_async throughput with 64 concurrent callers, each waiting for its commit
+// before its next send like a request handler, on one node and split over two nodes (run with
 // --gtest_also_run_disabled_tests --gtest_filter='*EnqueueRate*').
-TEST(PgSendingStore, DISABLED_EnqueueRateWith64ConcurrentCallers) {
+void measure_enqueue_rate(int nodes, int callers_per_node) {
   pg::testing::TestDatabase db;
-  Node n(db.url());
-  constexpr int kCallers = 64;
+  std::vector<std::unique_ptr<Node>> cluster;
+  for (int i = 0; i < nodes; ++i) cluster.push_back(std::make_unique<Node>(db.url()));
   constexpr int kPerCaller = 300;
+  const int callers = nodes * callers_per_node;
   std::string raw(2000, 'x');
   std::atomic<int> failed{0};
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<std::thread> callers;
-  for (int c = 0; c < kCallers; ++c) {
-    callers.emplace_back([&, c] {
+  std::vector<std::thread> threads;
+  for (int c = 0; c < callers; ++c) {
+    threads.emplace_back([&, c] {
+      auto& store = *cluster[static_cast<std::size_t>(c % nodes)]->store;
       for (int i = 0; i < kPerCaller; ++i) {
-        // Each caller waits for its commit before the next send, like a request handler.
         std::promise<void> done;
         auto m = message("r" + std::to_string(c) + "-" + std::to_string(i), "Set");
         m.raw = raw;
-        n.store->enqueue_async(std::move(m), {{"Send", std::string(600, 's')}}, 1,
-                               [&](std::int64_t, std::exception_ptr error) {
-                                 if (error) failed.fetch_add(1);
-                                 done.set_value();
-                               });
+        store.enqueue_async(std::move(m), {{"Send", std::string(600, 's')}}, 1,
+                            [&](std::int64_t, std::exception_ptr error) {
+                              if (error) failed.fetch_add(1);
+                              done.set_value();
+                            });
         done.get_future().wait();
       }
     });
   }
-  for (auto& t : callers) t.join();
+  for (auto& t : threads) t.join();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(failed.load(), 0);
-  std::printf("enqueue_async, %d callers: %d messages in %.2f s = %.0f/s, %llu transactions\n",
-              kCallers, kCallers * kPerCaller, seconds, kCallers * kPerCaller / seconds,
-              static_cast<unsigned long long>(n.store->enqueue_batches()));
+  std::uint64_t batches = 0;
+  for (auto& n : cluster) batches += n->store->enqueue_batches();
+  std::printf("enqueue_async, %d node(s) x %d callers: %d messages in %.2f s = %.0f/s, %llu tx\n",
+              nodes, callers_per_node, callers * kPerCaller, seconds,
+              callers * kPerCaller / seconds, static_cast<unsigned long long>(batches));
 }
+
+TEST(PgSendingStore, DISABLED_EnqueueRateWith64ConcurrentCallers) { measure_enqueue_rate(1, 64); }
+TEST(PgSendingStore, DISABLED_EnqueueRateWith64CallersOnTwoNodes) { measure_enqueue_rate(2, 32); }
 
 }  // namespace
 }  // namespace mailtally::storage
