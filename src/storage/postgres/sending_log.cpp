@@ -32,29 +32,65 @@ void append_values(std::string& sql, std::size_t rows, std::size_t columns) {
 
 }  // namespace
 
+namespace {
+
+void add_event_params(std::vector<pg::Param>& params, const EventRow& r) {
+  params.emplace_back(r.message_id);
+  params.emplace_back(r.configuration_set);
+  params.emplace_back(std::string_view(r.event->event_type));
+  params.emplace_back(std::string_view(r.event->record));
+  params.emplace_back(r.created_at);
+}
+
+constexpr std::string_view kInsertEvents =
+    "INSERT INTO events (seq, message_id, configuration_set, event_type, record, created_at) ";
+
+}  // namespace
+
 void append_events(pg::Connection& conn, const std::vector<EventRow>& rows) {
   if (rows.empty()) return;
-  // The lock and the block of seqs in one statement (see sending_store.hpp).
-  auto head = conn.query("UPDATE event_log_head SET last_seq = last_seq + $1 RETURNING last_seq",
-                         {static_cast<std::int64_t>(rows.size())});
+  const auto total = static_cast<std::int64_t>(rows.size());
+  if (rows.size() <= kRowsPerStatement) {
+    // The common case in ONE statement: the head row's lock, the block of seqs and the rows,
+    // so the lock is held for this statement and the COMMIT only (see sending_store.hpp).
+    std::string sql =
+        "WITH head AS (UPDATE event_log_head SET last_seq = last_seq + $1 RETURNING last_seq) " +
+        std::string(kInsertEvents) +
+        "SELECT head.last_seq - $1 + v.n, v.m, v.s, v.t, v.r, v.c FROM head, (VALUES ";
+    std::vector<pg::Param> params;
+    params.reserve(rows.size() * 5 + 1);
+    params.emplace_back(total);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      std::size_t base = params.size();
+      add_event_params(params, rows[i]);
+      sql += i == 0 ? "(" : ", (";
+      sql += std::to_string(i + 1);
+      for (std::size_t c = 0; c < 5; ++c) {
+        sql += ", $" + std::to_string(base + c + 1);
+        if (i == 0 && c == 4) sql += "::float8";  // the first row types the VALUES columns
+      }
+      sql += ')';
+    }
+    sql += ") AS v (n, m, s, t, r, c)";
+    if (conn.run(sql, params) != total) {
+      throw std::runtime_error("sending store: event_log_head row missing");
+    }
+    return;
+  }
+  // Larger batches: the seq block first (taking the lock), then the rows in chunks.
+  auto head =
+      conn.query("UPDATE event_log_head SET last_seq = last_seq + $1 RETURNING last_seq", {total});
   if (head.rows() != 1) throw std::runtime_error("sending store: event_log_head row missing");
-  std::int64_t seq = head.integer(0, 0) - static_cast<std::int64_t>(rows.size());
+  std::int64_t seq = head.integer(0, 0) - total;
   for (std::size_t first = 0; first < rows.size(); first += kRowsPerStatement) {
     std::size_t n = std::min(kRowsPerStatement, rows.size() - first);
-    std::string sql =
-        "INSERT INTO events (seq, message_id, configuration_set, event_type, record, created_at) "
-        "VALUES ";
+    std::string sql = std::string(kInsertEvents) + "VALUES ";
     append_values(sql, n, 6);
     std::vector<pg::Param> params;
     params.reserve(n * 6);
     for (std::size_t i = first; i < first + n; ++i) {
-      const auto& r = rows[i];
       params.emplace_back(++seq);
-      params.emplace_back(r.message_id);
-      params.emplace_back(r.configuration_set);
-      params.emplace_back(std::string_view(r.event->event_type));
-      params.emplace_back(std::string_view(r.event->record));
-      params.emplace_back(r.created_at);
+      add_event_params(params, rows[i]);
     }
     conn.run(sql, params);
   }

@@ -179,6 +179,27 @@ TEST(PgSendingStore, EventsCarryTheirMessagesTagSourceAndSeqsFollowCommitOrder) 
   EXPECT_LT(e[1].seq, e[2].seq);
 }
 
+TEST(PgSendingStore, ManyEventsInOneTransactionKeepTheirOrderAndConsecutiveSeqs) {
+  pg::testing::TestDatabase db;
+  Node n(db.url());
+  std::vector<domain::NewEvent> many;
+  for (int i = 0; i < 1201; ++i) many.push_back({"Open", std::to_string(i)});  // > one statement
+  n.store->enqueue(message("m1", ""), many, 10);
+  n.store->enqueue(message("m2", ""), {{"Send", "a"}, {"Send", "b"}}, 10);
+  domain::EventFilter f;
+  f.limit = 5000;
+  auto e = n.store->events(f);
+  ASSERT_EQ(e.size(), 1203u);
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    EXPECT_EQ(e[i].seq, e[0].seq + static_cast<std::int64_t>(i));
+    if (i < 1201) {
+      EXPECT_EQ(e[i].record, std::to_string(i));
+    }
+  }
+  EXPECT_EQ(e[1201].record, "a");
+  EXPECT_EQ(e[1202].record, "b");
+}
+
 TEST(PgSendingStore, AFinishedMessageIsStoredButNeverQueued) {
   pg::testing::TestDatabase db;
   Node n(db.url());
