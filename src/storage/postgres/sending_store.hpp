@@ -11,21 +11,27 @@
 //   seqs, then commits at once. The row lock of that UPDATE is held until COMMIT, and PostgreSQL
 //   makes a transaction visible before it releases its locks, so the next appender (any node)
 //   gets a higher block only after the lower one is visible. Cost: event-appending transactions
-//   of the whole cluster are serialized from that UPDATE to the end of their COMMIT (one round
-//   trip + the insert + the commit's WAL flush, about a millisecond with local fsync), i.e. at
-//   most ~1/commit-latency appending transactions per second cluster-wide; group commit (many
-//   enqueues per transaction) and one transaction per complete() batch keep the events per
-//   transaction high. Everything else a transaction does (message rows, mailbox, suppression)
-//   happens before the lock. Seqs of a rolled-back transaction are not reused (gaps are fine).
+//   of the whole cluster are serialized from that statement (one statement takes the lock,
+//   the seq block and inserts the rows) to the end of their COMMIT (one more round trip and the
+//   commit's WAL flush): at most ~1/(round trip + commit latency) appending transactions per
+//   second cluster-wide, whatever the number of nodes. Group commit (many enqueues per
+//   transaction) and one transaction per complete() batch keep the events per transaction
+//   high. Everything else a transaction does (message rows, mailbox, suppression, `make` of
+//   append_message_events) happens before the lock. Seqs of a rolled-back transaction are not
+//   reused (gaps are fine: readers never wait for a missing seq).
 // * Queue claims with leases: claim() hands due, unleased queued messages to one owner with
-//   `FOR UPDATE SKIP LOCKED` and sets lease_owner/lease_until; a message whose lease_until has
-//   passed (its node died) is claimable again. The `shard`/`shards` arguments of claim() are
-//   ignored: leases already split the work between nodes and threads. The lease is NOT checked
+//   `FOR UPDATE SKIP LOCKED` and sets lease_owner/lease_until; a message is claimable again
+//   once `now` >= lease_until (its node died), and never handed twice while the lease runs,
+//   not even to the same owner. release_claims() scans the queued rows (partial index), no
+//   index on the owner: it runs once per graceful stop. The `shard`/`shards` arguments of claim()
+//   are ignored: leases already split the work between nodes and threads. The lease is NOT checked
 //   by complete(): a completion applies while its message is queued, whoever holds the lease
 //   (at-least-once delivery, exactly-once effects), and clears the lease.
 // * Enqueues (enqueue and enqueue_async) go through one group-commit thread per store, which
 //   puts every enqueue waiting at that moment into one transaction (messages first, events
 //   last as above); a failed batch is retried job by job so one bad message fails only itself.
+//   A connection lost during COMMIT leaves the outcome unknown: the retry of a message that was
+//   in fact committed then fails with a unique violation (reported as a failed enqueue).
 // * server_secret: INSERT ... ON CONFLICT DO NOTHING, then read: the first writer of any node
 //   wins. advance_cursor: an upsert with GREATEST (never backward, whoever writes).
 // * Suppression entries of a completion are written through the `put_suppressed` callback given
