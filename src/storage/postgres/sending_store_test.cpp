@@ -270,7 +270,7 @@ TEST(PgSendingStore, DeferralKeepsRemainingRecipientsUntilDue) {
   Node n(db.url(), put_suppressed);
   auto& s = *n.store;
   auto id = s.enqueue(message("m1", ""), {}, 1);
-  ASSERT_EQ(s.claim("node-a", 10, 0, 1, 5, 30).size(), 1u);
+  ASSERT_EQ(s.claim("node-a", 10, 0, 1, 5, 100).size(), 1u);  // leased until 105
   domain::SendingStore::Completion c{id, "m1", "", {{"DeliveryDelay", "{}"}}, {}, {}, {}};
   c.defer = domain::SendingStore::Completion::Deferral{{"b@example.com"}, 50, 1};
   c.suppress.push_back({"A@Example.com", "BOUNCE", 12, "m1", "f1"});
@@ -283,7 +283,7 @@ TEST(PgSendingStore, DeferralKeepsRemainingRecipientsUntilDue) {
   EXPECT_EQ(*due[0].remaining, std::vector<std::string>{"b@example.com"});
   EXPECT_EQ(due[0].attempts, 1);
   EXPECT_EQ(due[0].recipients.size(), 2u);  // the original envelope is kept
-  // The deferral ended node-a's lease (it was good until 35): due at 50, anyone may claim it.
+  // The deferral ended node-a's lease (good until 105): due at 50, anyone may claim it.
   auto claimed = s.claim("node-b", 10, 0, 1, 50, 30);
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].attempts, 1);
