@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <random>
 #include <set>
 #include <thread>
 #include <vector>
@@ -590,8 +591,12 @@ void measure_enqueue_rate(int nodes, int callers_per_node) {
   for (int i = 0; i < nodes; ++i) cluster.push_back(std::make_unique<Node>(db.url()));
   constexpr int kPerCaller = 300;
   const int callers = nodes * callers_per_node;
-  std::string raw(2000, 'x');
+  std::string raw(2000, 'x');  // incompressible, like real mail (pglz would shrink 'xxx...')
+  std::mt19937 random(7);
+  for (char& ch : raw) ch = static_cast<char>(random());
   std::atomic<int> failed{0};
+  pg::Connection probe(db.url());
+  std::string wal_before = probe.query("SELECT pg_current_wal_lsn()::text").str(0, 0);
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < callers; ++c) {
@@ -615,9 +620,15 @@ void measure_enqueue_rate(int nodes, int callers_per_node) {
   EXPECT_EQ(failed.load(), 0);
   std::uint64_t batches = 0;
   for (auto& n : cluster) batches += n->store->enqueue_batches();
-  std::printf("enqueue_async, %d node(s) x %d callers: %d messages in %.2f s = %.0f/s, %llu tx\n",
-              nodes, callers_per_node, callers * kPerCaller, seconds,
-              callers * kPerCaller / seconds, static_cast<unsigned long long>(batches));
+  double wal = probe
+                   .query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8",
+                          {std::string_view(wal_before)})
+                   .real(0, 0);
+  std::printf(
+      "enqueue_async, %d node(s) x %d callers: %d messages in %.2f s = %.0f/s, %llu tx, "
+      "%.0f kB WAL per 1000 enqueues\n",
+      nodes, callers_per_node, callers * kPerCaller, seconds, callers * kPerCaller / seconds,
+      static_cast<unsigned long long>(batches), wal / 1024 / (callers * kPerCaller / 1000.0));
 }
 
 TEST(PgSendingStore, DISABLED_EnqueueRateWith64ConcurrentCallers) { measure_enqueue_rate(1, 64); }
