@@ -142,6 +142,22 @@ std::vector<std::int64_t> insert_messages(pg::Connection& conn,
   return ids;
 }
 
+void insert_mailbox(pg::Connection& conn, const std::vector<MailboxRow>& rows) {
+  for (std::size_t first = 0; first < rows.size(); first += kRowsPerStatement) {
+    std::size_t n = std::min(kRowsPerStatement, rows.size() - first);
+    std::string sql = "INSERT INTO mailbox (message_id, recipient, delivered_at) VALUES ";
+    append_values(sql, n, 3);
+    std::vector<pg::Param> params;
+    params.reserve(n * 3);
+    for (std::size_t i = first; i < first + n; ++i) {
+      params.emplace_back(rows[i].message_id);
+      params.emplace_back(rows[i].recipient);
+      params.emplace_back(rows[i].delivered_at);
+    }
+    conn.run(sql, params);
+  }
+}
+
 std::string to_json(const std::vector<std::string>& strings) {
   json::array a;
   for (const auto& s : strings) a.emplace_back(s);

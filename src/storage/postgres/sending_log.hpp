@@ -38,6 +38,16 @@ struct MessageRow {
 std::vector<std::int64_t> insert_messages(pg::Connection& conn,
                                           const std::vector<MessageRow>& rows);
 
+// One built-in mailbox copy to store.
+struct MailboxRow {
+  std::string_view message_id;
+  std::string_view recipient;
+  double delivered_at;
+};
+
+// Inserts `rows` in their order (mailbox ids increase in that order).
+void insert_mailbox(pg::Connection& conn, const std::vector<MailboxRow>& rows);
+
 std::string to_json(const std::vector<std::string>& strings);
 // The strings of a JSON array (non-strings and malformed text: skipped / empty).
 std::vector<std::string> from_json(std::string_view text);

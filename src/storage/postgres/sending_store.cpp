@@ -216,48 +216,75 @@ std::size_t PgSendingStore::complete(const std::vector<Completion>& completions,
           "put_suppressed writer");
     }
   }
-  // Rows are locked in id order, so two nodes completing overlapping sets cannot deadlock;
-  // events are appended in the completions' order.
+  // Deferrals and ids given more than once are applied one statement each, in id order (then
+  // input order); every other completion finishes its message in one UPDATE for all of them.
+  // A deadlock between nodes completing overlapping sets is retried by with_transaction.
   std::vector<std::size_t> order(completions.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return completions[a].id < completions[b].id;
   });
+  std::vector<std::size_t> one_by_one, together;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const auto& c = completions[order[k]];
+    bool repeated = (k > 0 && completions[order[k - 1]].id == c.id) ||
+                    (k + 1 < order.size() && completions[order[k + 1]].id == c.id);
+    (c.defer || repeated ? one_by_one : together).push_back(order[k]);
+  }
+  std::string together_ids = "{";
+  for (std::size_t i : together) {
+    if (together_ids.size() > 1) together_ids += ',';
+    together_ids += std::to_string(completions[i].id);
+  }
+  together_ids += '}';
+
   return pool_.with_transaction([&](pg::Connection& conn) {
     std::vector<bool> applied(completions.size(), false);
-    std::size_t count = 0;
-    for (std::size_t i : order) {
+    for (std::size_t i : one_by_one) {
       const auto& c = completions[i];
-      std::int64_t changed = 0;
       if (c.defer) {
         std::string remaining = pg_sending::to_json(c.defer->recipients);
-        changed = conn.run(
-            "UPDATE messages SET remaining = $2, next_attempt_at = $3, attempts = $4, "
-            "lease_owner = NULL, lease_until = 0 WHERE id = $1 AND state = 0",
-            {c.id, std::string_view(remaining), c.defer->next_attempt_at,
-             std::int64_t{c.defer->attempts}});
+        applied[i] = conn.run(
+                         "UPDATE messages SET remaining = $2, next_attempt_at = $3, attempts = $4, "
+                         "lease_owner = NULL, lease_until = 0 WHERE id = $1 AND state = 0",
+                         {c.id, std::string_view(remaining), c.defer->next_attempt_at,
+                          std::int64_t{c.defer->attempts}}) > 0;
       } else {
-        changed = conn.run(
-            "UPDATE messages SET state = 1, finished_at = $2, lease_owner = NULL, "
-            "lease_until = 0 WHERE id = $1 AND state = 0",
-            {c.id, now});
+        applied[i] = conn.run(
+                         "UPDATE messages SET state = 1, finished_at = $2, lease_owner = NULL, "
+                         "lease_until = 0 WHERE id = $1 AND state = 0",
+                         {c.id, now}) > 0;
       }
-      if (changed == 0) continue;  // no longer queued: completed elsewhere (or twice here)
-      for (const auto& s : c.suppress) put_suppressed_(conn, s);
-      for (const auto& r : c.mailbox_recipients) {
-        conn.run("INSERT INTO mailbox (message_id, recipient, delivered_at) VALUES ($1, $2, $3)",
-                 {std::string_view(c.message_id), std::string_view(r), now});
-      }
-      applied[i] = true;
-      ++count;
     }
+    if (!together.empty()) {
+      auto done = conn.query(
+          "UPDATE messages SET state = 1, finished_at = $2, lease_owner = NULL, lease_until = 0 "
+          "WHERE id = ANY ($1::bigint[]) AND state = 0 RETURNING id",
+          {std::string_view(together_ids), now});
+      std::vector<std::int64_t> finished;
+      for (int r = 0; r < done.rows(); ++r) finished.push_back(done.integer(r, 0));
+      std::sort(finished.begin(), finished.end());
+      for (std::size_t i : together) {
+        applied[i] = std::binary_search(finished.begin(), finished.end(), completions[i].id);
+      }
+    }
+    // A completion whose message was no longer queued (completed elsewhere) applies nothing.
+    std::size_t count = 0;
+    std::vector<pg_sending::MailboxRow> mailbox;
     std::vector<EventRow> rows;
     for (std::size_t i = 0; i < completions.size(); ++i) {
       if (!applied[i]) continue;
       const auto& c = completions[i];
-      for (const auto& e : c.events)
+      ++count;
+      for (const auto& x : c.suppress) put_suppressed_(conn, x);
+      for (const auto& r : c.mailbox_recipients) {
+        mailbox.push_back(pg_sending::MailboxRow{c.message_id, r, now});
+      }
+      for (const auto& e : c.events) {
         rows.push_back(EventRow{c.message_id, c.configuration_set, &e, now});
+      }
     }
+    pg_sending::insert_mailbox(conn, mailbox);
     pg_sending::append_events(conn, rows);  // last: holds the event-log lock until COMMIT
     return count;
   });

@@ -301,6 +301,33 @@ TEST(PgSendingStore, DeferralKeepsRemainingRecipientsUntilDue) {
   EXPECT_TRUE(s.queued(0, 10, 0, 1).empty());
 }
 
+TEST(PgSendingStore, AMixedBatchOfCompletionsAppliesInItsOrder) {
+  pg::testing::TestDatabase db;
+  Node n(db.url());
+  auto& s = *n.store;
+  std::vector<std::int64_t> id;
+  for (int i = 1; i <= 4; ++i) id.push_back(s.enqueue(message("m" + std::to_string(i), ""), {}, 1));
+  using Completion = domain::SendingStore::Completion;
+  EXPECT_EQ(s.complete({Completion{id[3], "m4", "", {}, {}, {}, {}}}, 2), 1u);
+  Completion m3{id[2], "m3", "", {{"Delivery", "m3"}}, {"c@example.com"}, {}, {}};
+  Completion m1{id[0], "m1", "", {{"Delivery", "m1"}}, {"a@example.com"}, {}, {}};
+  Completion m2{id[1], "m2", "", {{"DeliveryDelay", "m2"}}, {}, {}, {}};
+  m2.defer = Completion::Deferral{{"b@example.com"}, 100, 1};
+  Completion m4{id[3], "m4", "", {{"Delivery", "m4"}}, {"d@example.com"}, {}, {}};
+  // m3 first (input order, not id order), m3 again (skipped), m4 already done (skipped).
+  EXPECT_EQ(s.complete({m3, m1, m2, m3, m4}, 5), 3u);
+  auto e = s.events({});
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0].record, "m3");
+  EXPECT_EQ(e[1].record, "m1");
+  EXPECT_EQ(e[2].record, "m2");
+  auto box = s.mailbox(std::nullopt, 10);  // newest first
+  ASSERT_EQ(box.size(), 2u);
+  EXPECT_EQ(box[0].message_id, "m1");
+  EXPECT_EQ(box[1].message_id, "m3");
+  EXPECT_EQ(ids_of(s.queued(0, 10, 0, 1, 100)), std::vector<std::int64_t>{id[1]});
+}
+
 TEST(PgSendingStore, ACompletionThatSuppressesNeedsASuppressionWriterAndAppliesNothingWithout) {
   pg::testing::TestDatabase db;
   Node n(db.url());  // no put_suppressed
