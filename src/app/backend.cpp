@@ -7,6 +7,12 @@
 
 #include "metrics/sqlite_metric_store.hpp"
 #include "pg/pool.hpp"
+#include "storage/postgres/config_store.hpp"
+#include "storage/postgres/destinations_store.hpp"
+#include "storage/postgres/lease_store.hpp"
+#include "storage/postgres/sending_store.hpp"
+#include "storage/postgres/suppression_store.hpp"
+#include "storage/postgres/template_store.hpp"
 #include "storage/sqlite/destinations_store.hpp"
 #include "storage/sqlite/sending_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -23,7 +29,31 @@ struct Backend::Owned {
   std::unique_ptr<storage::SqliteSuppressionStore> sqlite_suppression;
   std::unique_ptr<storage::SqliteDestinationsStore> sqlite_destinations;
   std::unique_ptr<metrics::SqliteMetricStore> sqlite_metrics;
+  std::unique_ptr<storage::PgConfigStore> pg_config;
+  std::unique_ptr<storage::PgSendingStore> pg_sending;
+  std::unique_ptr<storage::PgTemplateStore> pg_templates;
+  std::unique_ptr<storage::PgSuppressionStore> pg_suppression;
+  std::unique_ptr<storage::PgDestinationsStore> pg_destinations;
+  std::unique_ptr<storage::PgLeaseStore> pg_leases;
 };
+
+namespace {
+
+// The PostgreSQL stores on one pool. The sending component first: the statistics fold reads
+// its event log and keeps its cursor in event_cursors.
+void open_postgres(Backend::Owned& o, pg::Pool& pool) {
+  o.pg_sending = storage::PgSendingStore::open(
+      pool, [](pg::Connection& conn, const domain::SuppressedDestination& d) {
+        storage::pgsql::put_suppressed_in(conn, d);
+      });
+  o.pg_config = storage::PgConfigStore::open(pool);
+  o.pg_templates = storage::PgTemplateStore::open(pool);
+  o.pg_suppression = storage::PgSuppressionStore::open(pool);
+  o.pg_destinations = storage::PgDestinationsStore::open(pool);
+  o.pg_leases = storage::PgLeaseStore::open(pool);
+}
+
+}  // namespace
 
 Backend::~Backend() {
   owned_.reset();  // stores first, then the pool they borrow
@@ -56,8 +86,31 @@ std::unique_ptr<Backend> Backend::open(const BackendOptions& options, const base
   b->owned_ = std::make_unique<Owned>();
   Owned& o = *b->owned_;
   if (!options.database.empty()) {
+    if (options.database.rfind("postgresql://", 0) != 0 &&
+        options.database.rfind("postgres://", 0) != 0) {
+      throw std::runtime_error("--database must be a postgresql:// URL");
+    }
     if (!options.data_dir.empty()) prepare_data_dir(options.data_dir);
-    throw std::runtime_error("PostgreSQL backend not wired yet");
+    pg::PoolOptions pool_options;
+    pool_options.max_size = options.pool_size;
+    b->pool_ = std::make_unique<pg::Pool>(options.database, pool_options);
+    open_postgres(o, *b->pool_);
+    b->config_ = o.pg_config.get();
+    b->sending_ = o.pg_sending.get();
+    b->templates_ = o.pg_templates.get();
+    b->suppression_ = o.pg_suppression.get();
+    b->sns_ = o.pg_destinations.get();
+    b->statistics_ = o.pg_destinations.get();
+    b->leases_ = o.pg_leases.get();
+    // TEMPORARY until the PostgreSQL metrics store lands: metrics in the data dir.
+    o.sqlite_metrics = metrics::SqliteMetricStore::open(
+        (std::filesystem::path(options.data_dir.empty() ? "/tmp" : options.data_dir) / "metrics.db")
+            .string(),
+        clock);
+    b->metrics_ = o.sqlite_metrics.get();
+    b->ledger_ = o.sqlite_metrics.get();
+    b->description_ = "postgresql " + redact_database_url(options.database);
+    return b;
   }
   const std::string db_path = prepare_data_dir(options.data_dir);
   o.sqlite_config = storage::SqliteStore::open(db_path);

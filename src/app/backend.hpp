@@ -60,9 +60,10 @@ class Backend {
   // Whether the database answers now (for /health); `why` gets the failure.
   bool reachable(std::string& why);
 
+  struct Owned;  // the stores as their concrete types (backend.cpp)
+
  private:
   Backend() = default;
-  struct Owned;
   std::unique_ptr<pg::Pool> pool_;  // first: destroyed after every store that borrows it
   std::unique_ptr<Owned> owned_;
   domain::ConfigStore* config_ = nullptr;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <tuple>
 
@@ -12,7 +13,6 @@
 #include "app/operations_doc.hpp"
 #include "app/server_app.hpp"
 #include "base/clock.hpp"
-#include "base/crypto.hpp"
 #include "smtp/password.hpp"
 
 namespace {
@@ -31,14 +31,14 @@ std::unique_ptr<mailtally::app::Backend> open_backend(const std::string& dir,
   return mailtally::app::Backend::open({dir, database, 2}, clock);
 }
 
-// host-pid-xxxx: unique among the nodes of one database, readable in leases and logs.
-std::string default_node_id() {
+// HOST:DATA_DIR: unique among the nodes of one database (each node has its own data dir) and
+// the same after a restart, so a restarted node takes its own claims and leases back at once.
+std::string default_node_id(const std::string& data_dir) {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0 || !*host) std::snprintf(host, sizeof host, "node");
-  std::string bytes = mailtally::base::random_bytes(2);
-  std::string suffix =
-      mailtally::base::hex(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-  return std::string(host) + "-" + std::to_string(::getpid()) + "-" + suffix;
+  std::error_code ec;
+  auto dir = std::filesystem::weakly_canonical(data_dir, ec);
+  return std::string(host) + ":" + (ec ? data_dir : dir.string());
 }
 
 }  // namespace
@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
       ->add_option("--database-pool-size", pool_size,
                    "Most PostgreSQL connections this node opens (default 16)")
       ->check(CLI::Range(1, 1000));
-  serve->add_option("--node-id", node_id, "This node's name in leases (default host-pid-random)");
+  serve->add_option("--node-id", node_id,
+                    "This node's name in claims and leases (default HOST:DATA_DIR)");
   serve
       ->add_option("--lease-seconds", lease_seconds,
                    "Delivery and dispatch lease length: how soon a dead node's work is taken "
@@ -163,7 +164,9 @@ int main(int argc, char** argv) {
       if (pool_size) serve_options.database_pool_size = *pool_size;
       if (node_id) serve_options.node_id = *node_id;
       if (lease_seconds) serve_options.lease_seconds = *lease_seconds;
-      if (serve_options.node_id.empty()) serve_options.node_id = default_node_id();
+      if (serve_options.node_id.empty()) {
+        serve_options.node_id = default_node_id(serve_options.data_dir);
+      }
       if (price) serve_options.cloudwatch_price_per_metric = *price;
       if (series_cap) serve_options.series_cap_per_destination = *series_cap;
       if (max_24_hour_send) serve_options.max_24_hour_send = *max_24_hour_send;

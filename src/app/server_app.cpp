@@ -275,6 +275,8 @@ int serve(const ServeOptions& options) {
     return options.public_url.empty() ? tracking::default_base_url(options.host, server.port())
                                       : options.public_url;
   });
+  // A node restarting under its id takes back what its previous process had claimed at once.
+  if (!node_id.empty()) sending_store->release_claims(node_id);
   compactor.start();
   dispatcher.start();
   delivery.start();

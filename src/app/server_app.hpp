@@ -19,8 +19,8 @@ struct ServeOptions {
   std::string data_dir;
   // Several nodes (docs/scale-out.md): a postgresql:// URL puts every store in that database
   // (empty: SQLite in data_dir); at most database_pool_size connections per node; this node's
-  // id in leases (default: host name, pid and a random suffix); the length of delivery and
-  // dispatch leases, i.e. how soon a dead node's work is taken over.
+  // id in claims and leases (default HOST:DATA_DIR, stable across restarts); the length of delivery
+  // and dispatch leases, i.e. how soon a dead node's work is taken over.
   std::string database;
   std::size_t database_pool_size = 16;
   std::string node_id;
