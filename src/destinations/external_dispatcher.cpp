@@ -389,8 +389,17 @@ void ExternalDispatcher::run_worker(Worker& w) {
     std::int64_t done = cursor;
     std::string why;
     bool failed = false;
+    auto renewed = std::chrono::steady_clock::now();
+    const auto renew_every =
+        std::chrono::duration<double>(options_.lease_seconds / 3);  // well before it ends
     for (const auto& e : batch) {
       if (w.removed) break;
+      // A batch of slow endpoints may outlast the lease: renew it as we go, and stop (keeping
+      // what was delivered) once another node has it, so two nodes never post the same events.
+      if (options_.leases && std::chrono::steady_clock::now() - renewed > renew_every) {
+        if (!hold_lease()) break;
+        renewed = std::chrono::steady_clock::now();
+      }
       if (matches(d, e.event_type) && !deliver(d, e, why)) {
         failed = true;
         break;
