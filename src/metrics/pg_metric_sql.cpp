@@ -39,7 +39,7 @@ CREATE TABLE metric_recent (
   hi DOUBLE PRECISION NOT NULL,
   sketch BYTEA NOT NULL,        -- metrics::Sketch::encode()
   PRIMARY KEY (res, series, ts)
-);
+) WITH (fillfactor = 80);      -- room for HOT updates of hot minutes
 -- compact()'s rows: closed recent rows rolled up at res 1, 60, 300 and 3600.
 CREATE TABLE metric_rollups (LIKE metric_recent INCLUDING ALL);
 
@@ -142,66 +142,113 @@ std::string hex(std::string_view bytes) {
   return out;
 }
 
-void merge_buckets(pg::Connection& conn, std::string_view table, std::vector<BucketDelta>& rows) {
-  if (rows.empty()) return;
-  auto key = [](const BucketDelta& d) { return std::tie(d.res, d.series, d.ts); };
-  std::sort(rows.begin(), rows.end(),
-            [&](const BucketDelta& a, const BucketDelta& b) { return key(a) < key(b); });
+namespace {
+
+using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
+
+Key key_of(const BucketDelta& d) { return {d.res, d.series, d.ts}; }
+
+// Array parameters of some rows: res, series, ts (+ n, total, lo, hi, sketch hex).
+struct Columns {
   std::vector<std::int64_t> res, series, ts;
   std::vector<double> n, total, lo, hi;
-  std::vector<std::string> sketches;
-  for (const auto& r : rows) {
-    res.push_back(r.res);
-    series.push_back(r.series);
-    ts.push_back(r.ts);
-    n.push_back(r.aggregate.sample_count);
-    total.push_back(r.aggregate.sum);
-    lo.push_back(r.aggregate.minimum);
-    hi.push_back(r.aggregate.maximum);
-    sketches.push_back(hex(r.aggregate.sketch.encode()));
+  std::vector<std::string> sketch;
+  void add(const BucketDelta& d, std::string sketch_hex) {
+    res.push_back(d.res);
+    series.push_back(d.series);
+    ts.push_back(d.ts);
+    n.push_back(d.aggregate.sample_count);
+    total.push_back(d.aggregate.sum);
+    lo.push_back(d.aggregate.minimum);
+    hi.push_back(d.aggregate.maximum);
+    sketch.push_back(std::move(sketch_hex));
   }
+  bool empty() const { return res.empty(); }
+};
+
+}  // namespace
+
+void merge_buckets(pg::Connection& conn, std::string_view table, std::vector<BucketDelta>& rows) {
+  std::sort(rows.begin(), rows.end(),
+            [](const BucketDelta& a, const BucketDelta& b) { return key_of(a) < key_of(b); });
   const std::string t(table);
-  // The rows the upsert UPDATED (they existed) come back with their stored sketch; this
-  // transaction now holds their row lock, so nobody changes that sketch before the commit.
-  const std::string upsert =
-      "WITH up AS (INSERT INTO " + t +
-      " (res, series, ts, n, total, lo, hi, sketch) "
-      "SELECT r, s, b, n, total, lo, hi, decode(sk, 'hex') FROM unnest($1::int[], $2::bigint[], "
-      "$3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::text[]) "
-      "AS u(r, s, b, n, total, lo, hi, sk) ORDER BY r, s, b "
-      "ON CONFLICT (res, series, ts) DO UPDATE SET n = " +
-      t + ".n + excluded.n, total = " + t + ".total + excluded.total, lo = LEAST(" + t +
-      ".lo, excluded.lo), hi = GREATEST(" + t +
-      ".hi, excluded.hi) "
-      "RETURNING res, series, ts, sketch, xmax) "
-      "SELECT res, series, ts, sketch FROM up WHERE xmax::text <> '0'";
-  pg::Result existed =
-      conn.query(upsert, {int_array(res), int_array(series), int_array(ts), real_array(n),
-                          real_array(total), real_array(lo), real_array(hi), text_array(sketches)});
-  if (existed.empty()) return;
-  std::vector<std::int64_t> ures, useries, uts;
-  std::vector<std::string> merged;
-  for (int i = 0; i < existed.rows(); ++i) {
-    BucketDelta probe;
-    probe.res = existed.integer(i, 0);
-    probe.series = existed.integer(i, 1);
-    probe.ts = existed.integer(i, 2);
-    auto it = std::lower_bound(
-        rows.begin(), rows.end(), probe,
-        [&](const BucketDelta& a, const BucketDelta& b) { return key(a) < key(b); });
-    if (it == rows.end() || key(*it) != key(probe)) continue;
-    auto stored = Sketch::decode(existed.bytea(i, 3));
-    if (!stored) throw std::runtime_error("metrics store: malformed sketch stored in " + t);
-    stored->merge(it->aggregate.sketch);
-    ures.push_back(probe.res);
-    useries.push_back(probe.series);
-    uts.push_back(probe.ts);
-    merged.push_back(hex(stored->encode()));
+  // Rows still to merge (indexes into `rows`, ascending). Normally one round: lock the rows
+  // that exist, add into them, insert the others. A row another transaction inserted between
+  // the lock and the insert is merged by a further round.
+  std::vector<std::size_t> pending(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) pending[i] = i;
+  while (!pending.empty()) {
+    std::vector<std::int64_t> res, series, ts;
+    for (std::size_t i : pending) {
+      res.push_back(rows[i].res);
+      series.push_back(rows[i].series);
+      ts.push_back(rows[i].ts);
+    }
+    // Lock the existing rows in (res, series, ts) order (every writer uses that order) and read
+    // their sketches: nobody changes them before this transaction ends.
+    pg::Result locked =
+        conn.query("SELECT d.res, d.series, d.ts, d.sketch FROM " + t +
+                       " d JOIN unnest($1::int[], $2::bigint[], $3::bigint[]) AS u(r, s, b) "
+                       "ON d.res = u.r AND d.series = u.s AND d.ts = u.b "
+                       "ORDER BY d.res, d.series, d.ts FOR UPDATE OF d",
+                   {int_array(res), int_array(series), int_array(ts)});
+    Columns existing;
+    std::vector<bool> found(pending.size(), false);
+    for (int i = 0; i < locked.rows(); ++i) {
+      const Key k{locked.integer(i, 0), locked.integer(i, 1), locked.integer(i, 2)};
+      auto it =
+          std::lower_bound(pending.begin(), pending.end(), k,
+                           [&](std::size_t idx, const Key& x) { return key_of(rows[idx]) < x; });
+      if (it == pending.end() || key_of(rows[*it]) != k) continue;
+      found[static_cast<std::size_t>(it - pending.begin())] = true;
+      auto stored = Sketch::decode(locked.bytea(i, 3));
+      if (!stored) throw std::runtime_error("metrics store: malformed sketch stored in " + t);
+      stored->merge(rows[*it].aggregate.sketch);
+      existing.add(rows[*it], hex(stored->encode()));
+    }
+    if (!existing.empty()) {
+      // The update that adds: SampleCount and Sum added, Minimum/Maximum by LEAST/GREATEST.
+      conn.run("UPDATE " + t + " AS d SET n = d.n + u.n, total = d.total + u.total, " +
+                   "lo = LEAST(d.lo, u.lo), hi = GREATEST(d.hi, u.hi), sketch = decode(u.sk, " +
+                   "'hex') FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::float8[], " +
+                   "$5::float8[], $6::float8[], $7::float8[], $8::text[]) " +
+                   "AS u(r, s, b, n, total, lo, hi, sk) " +
+                   "WHERE d.res = u.r AND d.series = u.s AND d.ts = u.b",
+               {int_array(existing.res), int_array(existing.series), int_array(existing.ts),
+                real_array(existing.n), real_array(existing.total), real_array(existing.lo),
+                real_array(existing.hi), text_array(existing.sketch)});
+    }
+    Columns fresh;
+    std::vector<std::size_t> fresh_rows;
+    for (std::size_t j = 0; j < pending.size(); ++j) {
+      if (found[j]) continue;
+      fresh.add(rows[pending[j]], hex(rows[pending[j]].aggregate.sketch.encode()));
+      fresh_rows.push_back(pending[j]);
+    }
+    pending.clear();
+    if (fresh.empty()) break;
+    pg::Result inserted = conn.query(
+        "INSERT INTO " + t +
+            " (res, series, ts, n, total, lo, hi, sketch) SELECT r, s, b, n, total, lo, hi, "
+            "decode(sk, 'hex') FROM unnest($1::int[], $2::bigint[], $3::bigint[], "
+            "$4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::text[]) "
+            "AS u(r, s, b, n, total, lo, hi, sk) ORDER BY r, s, b "
+            "ON CONFLICT (res, series, ts) DO NOTHING RETURNING res, series, ts",
+        {int_array(fresh.res), int_array(fresh.series), int_array(fresh.ts), real_array(fresh.n),
+         real_array(fresh.total), real_array(fresh.lo), real_array(fresh.hi),
+         text_array(fresh.sketch)});
+    if (inserted.rows() == static_cast<int>(fresh_rows.size())) break;
+    std::vector<Key> done;
+    for (int i = 0; i < inserted.rows(); ++i) {
+      done.emplace_back(inserted.integer(i, 0), inserted.integer(i, 1), inserted.integer(i, 2));
+    }
+    std::sort(done.begin(), done.end());
+    for (std::size_t idx : fresh_rows) {
+      if (!std::binary_search(done.begin(), done.end(), key_of(rows[idx]))) {
+        pending.push_back(idx);
+      }
+    }
   }
-  conn.run("UPDATE " + t + " SET sketch = decode(u.sk, 'hex') FROM unnest($1::int[], " +
-               "$2::bigint[], $3::bigint[], $4::text[]) AS u(r, s, b, sk) WHERE " + t +
-               ".res = u.r AND " + t + ".series = u.s AND " + t + ".ts = u.b",
-           {int_array(ures), int_array(useries), int_array(uts), text_array(merged)});
 }
 
 SeriesKey series_key(const pg::Result& r, int row, int c) {

@@ -1,6 +1,6 @@
 // Internal to PgMetricStore (pg_metric_store*.cpp): the "metrics" schema component, the
 // array parameters its batched statements take, and the merge of bucket aggregates into a
-// bucket table (the upsert that adds, plus the sketch merge under the row lock it takes).
+// bucket table (adding into locked rows, with the sketch merged in C++, or inserting).
 //
 // Batches are sent as PostgreSQL array literals ('{1,2}', '{"a","b"}') bound to one parameter
 // each and expanded with unnest(), so a put of any size is a fixed number of statements.
@@ -39,9 +39,11 @@ struct BucketDelta {
 };
 
 // Merges `rows` (distinct keys) into `table` ("metric_recent" or "metric_rollups") inside the
-// caller's transaction: SampleCount and Sum added, Minimum/Maximum by LEAST/GREATEST, rows
-// locked in (res, series, ts) order (sorts `rows`); the sketches of rows that already existed
-// are merged in C++ while this transaction holds their lock. Throws pg::Error, or
+// caller's transaction: the rows that exist are locked (SELECT ... FOR UPDATE in (res, series,
+// ts) order, the order every writer uses), their sketches merged in C++ and one UPDATE adds
+// into them (SampleCount and Sum added, Minimum/Maximum by LEAST/GREATEST); the others are
+// inserted (ON CONFLICT DO NOTHING; a row another node inserted meanwhile is merged by a
+// further round). Each row is written once. Sorts `rows`. Throws pg::Error, or
 // std::runtime_error on a malformed stored sketch.
 void merge_buckets(pg::Connection& conn, std::string_view table, std::vector<BucketDelta>& rows);
 

@@ -15,12 +15,13 @@
 //
 // Writes (put, put_published): the batch is aggregated in memory per series and bucket, then
 // ONE transaction: (1) with an advance, the cursor row is locked first (see below); (2) missing
-// series are inserted (ON CONFLICT DO NOTHING, in key order) and every id read back; (3) the
-// buckets are merged with one upsert that adds: SampleCount and Sum added, Minimum/Maximum by
-// LEAST/GREATEST, rows taken in (res, series, ts) order so two nodes lock them in the same
-// order; (4) the percentile sketch cannot be added in SQL: the upsert returns the stored
-// sketch of each row it updated (that row is now locked by this transaction until commit), the
-// sketches are merged in C++ and written back with one UPDATE; (5) the cursor, (6) the ledger.
+// series are inserted (ON CONFLICT DO NOTHING, ids drawn in batch order) and every id read
+// back; (3) the buckets that already exist are locked with SELECT ... FOR UPDATE in (res,
+// series, ts) order (every writer locks in that order, so nodes do not deadlock), their
+// percentile sketches (which SQL cannot add) merged in C++ under that lock, and one UPDATE adds
+// into them: SampleCount and Sum added, Minimum/Maximum by LEAST/GREATEST; (4) the other
+// buckets are inserted (ON CONFLICT DO NOTHING; one another node inserted meanwhile goes
+// through (3) again); (5) the cursor, (6) the ledger.
 // A deadlock or serialization failure re-runs the whole transaction (pg::Pool).
 //
 // Cursors, exactly once with several nodes: put(data, advance) locks the row of `advance.name`
