@@ -2,9 +2,11 @@
 // reads are in pg_metric_store_read.cpp, pg_metric_store_compact.cpp, pg_metric_store_ledger.cpp.
 #include "metrics/pg_metric_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 
@@ -19,22 +21,30 @@ namespace {
 // weeks), so hot series are not rewritten by every put.
 constexpr std::int64_t kTouchInterval = 60;
 
+// Per key of the batch: its metric (id, last_put) and series (id, last_put; NULL when the
+// metric exists without that unit). Keys whose metric is missing return no row.
 constexpr std::string_view kSelectSeries =
-    "SELECT u.i, s.id, s.last_put FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
-    "WITH ORDINALITY AS u(ns, nm, dims, unit, i) JOIN metric_series s ON s.namespace = u.ns "
-    "AND s.name = u.nm AND s.dimensions = u.dims AND s.unit = u.unit";
+    "SELECT u.i, m.id, m.last_put, s.id, s.last_put FROM unnest($1::text[], $2::text[], "
+    "$3::text[], $4::text[]) WITH ORDINALITY AS u(ns, nm, dims, unit, i) JOIN metric_metrics m "
+    "ON m.namespace = u.ns AND m.name = u.nm AND m.dimensions = u.dims "
+    "LEFT JOIN metric_series s ON s.metric = m.id AND s.unit = u.unit";
 
-// New series: ids drawn in batch order (creation order, as the SQLite store numbers them), rows
-// inserted in key order (two nodes creating the same series wait for each other in the same
-// order); a series another transaction inserted meanwhile is left alone (its id unused).
+// New metrics and series: ids drawn in batch order (creation order, as the SQLite store numbers
+// them), rows inserted in key order (two nodes creating the same ones wait for each other in
+// the same order); a row another transaction inserted meanwhile is left alone (its id unused).
+constexpr std::string_view kInsertMetrics =
+    "INSERT INTO metric_metrics (id, namespace, name, dimensions, dim_names, dim_pairs, "
+    "last_put) SELECT id, ns, nm, dims, string_to_array(names, chr(31)), "
+    "string_to_array(rtrim(dims, chr(31)), chr(31)), $5 FROM (SELECT "
+    "nextval(pg_get_serial_sequence('metric_metrics', 'id')) AS id, ns, nm, dims, names "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY "
+    "AS u(ns, nm, dims, names, i) ORDER BY i) AS n "
+    "ORDER BY ns, nm, dims ON CONFLICT (namespace, name, dimensions) DO NOTHING";
 constexpr std::string_view kInsertSeries =
-    "INSERT INTO metric_series (id, namespace, name, dimensions, unit, dim_names, dim_pairs, "
-    "last_put) SELECT id, ns, nm, dims, unit, string_to_array(names, chr(31)), "
-    "string_to_array(rtrim(dims, chr(31)), chr(31)), $6 FROM (SELECT "
-    "nextval(pg_get_serial_sequence('metric_series', 'id')) AS id, ns, nm, dims, unit, names "
-    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY "
-    "AS u(ns, nm, dims, unit, names, i) ORDER BY i) AS n "
-    "ORDER BY ns, nm, dims, unit ON CONFLICT (namespace, name, dimensions, unit) DO NOTHING";
+    "INSERT INTO metric_series (id, metric, unit, last_put) SELECT id, m, unit, $3 FROM "
+    "(SELECT nextval(pg_get_serial_sequence('metric_series', 'id')) AS id, m, unit FROM "
+    "unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(m, unit, i) ORDER BY i) AS n "
+    "ORDER BY m, unit ON CONFLICT (metric, unit) DO NOTHING";
 
 // The series of one batch, as array parameters.
 struct SeriesBatch {
@@ -42,54 +52,82 @@ struct SeriesBatch {
   std::size_t size() const { return ns.size(); }
 };
 
-// The id of every series of `batch` (index-aligned), creating the missing ones; refreshes
-// last_put of those not touched for a minute.
+// Unique ids, for touching each row once.
+std::vector<std::int64_t> distinct(std::vector<std::int64_t> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+// The id of every series of `batch` (index-aligned), creating the missing metrics and series;
+// refreshes last_put of those not touched for a minute.
 std::vector<std::int64_t> resolve_series(pg::Connection& c, const SeriesBatch& batch,
                                          std::int64_t now) {
   std::vector<std::int64_t> ids(batch.size(), 0);
-  std::vector<std::int64_t> stale;
-  std::size_t found = 0;
+  std::vector<std::int64_t> metric_ids(batch.size(), 0);
+  std::vector<std::int64_t> stale_metrics, stale_series;
   auto select = [&] {
     pg::Result r =
         c.query(kSelectSeries, {pgsql::text_array(batch.ns), pgsql::text_array(batch.name),
                                 pgsql::text_array(batch.dims), pgsql::text_array(batch.unit)});
-    found = 0;
-    stale.clear();
+    stale_metrics.clear();
+    stale_series.clear();
+    std::size_t complete = 0;
     for (int i = 0; i < r.rows(); ++i) {
       const auto at = static_cast<std::size_t>(r.integer(i, 0) - 1);
-      ids[at] = r.integer(i, 1);
-      if (r.integer(i, 2) <= now - kTouchInterval) stale.push_back(ids[at]);
-      ++found;
+      metric_ids[at] = r.integer(i, 1);
+      if (r.integer(i, 2) <= now - kTouchInterval) stale_metrics.push_back(metric_ids[at]);
+      if (r.is_null(i, 3)) continue;
+      ids[at] = r.integer(i, 3);
+      if (r.integer(i, 4) <= now - kTouchInterval) stale_series.push_back(ids[at]);
+      ++complete;
     }
+    return complete == batch.size();
   };
-  select();
-  if (found < batch.size()) {
-    SeriesBatch missing;
+  if (!select()) {
+    std::set<std::tuple<std::string_view, std::string_view, std::string_view>> seen;
+    SeriesBatch metrics;
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (ids[i] != 0) continue;
-      missing.ns.push_back(batch.ns[i]);
-      missing.name.push_back(batch.name[i]);
-      missing.dims.push_back(batch.dims[i]);
-      missing.unit.push_back(batch.unit[i]);
-      missing.names.push_back(batch.names[i]);
+      if (metric_ids[i] != 0 || !seen.emplace(batch.ns[i], batch.name[i], batch.dims[i]).second) {
+        continue;
+      }
+      metrics.ns.push_back(batch.ns[i]);
+      metrics.name.push_back(batch.name[i]);
+      metrics.dims.push_back(batch.dims[i]);
+      metrics.names.push_back(batch.names[i]);
     }
-    c.run(kInsertSeries, {pgsql::text_array(missing.ns), pgsql::text_array(missing.name),
-                          pgsql::text_array(missing.dims), pgsql::text_array(missing.unit),
-                          pgsql::text_array(missing.names), now});
-    select();
-    // Only an expiry racing with this put can remove a series just seen: run it again.
-    if (found < batch.size()) throw pg::Error("metrics store: a series vanished mid-put", "40001");
+    if (metrics.size() > 0) {
+      c.run(kInsertMetrics,
+            {pgsql::text_array(metrics.ns), pgsql::text_array(metrics.name),
+             pgsql::text_array(metrics.dims), pgsql::text_array(metrics.names), now});
+      select();
+    }
+    std::vector<std::int64_t> owner;
+    std::vector<std::string> unit;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (ids[i] != 0 || metric_ids[i] == 0) continue;
+      owner.push_back(metric_ids[i]);
+      unit.push_back(batch.unit[i]);
+    }
+    if (!owner.empty()) {
+      c.run(kInsertSeries, {pgsql::int_array(owner), pgsql::text_array(unit), now});
+    }
+    // Only an expiry racing with this put can remove a row just seen: run it again.
+    if (!select()) throw pg::Error("metrics store: a series vanished mid-put", "40001");
   }
-  if (!stale.empty()) {
-    // Locks those rows: an expiry (compact) either waits for this put or has already removed
-    // the series, which this put must then re-create.
-    const std::int64_t touched =
-        c.run("UPDATE metric_series SET last_put = GREATEST(last_put, $1) WHERE id = ANY($2)",
-              {now, pgsql::int_array(stale)});
-    if (touched < static_cast<std::int64_t>(stale.size())) {
+  // Locks those rows: an expiry (compact) either waits for this put or has already removed
+  // them, and this put must then re-create them.
+  auto touch = [&](const char* sql, const std::vector<std::int64_t>& stale) {
+    if (stale.empty()) return;
+    const std::vector<std::int64_t> rows = distinct(stale);
+    if (c.run(sql, {now, pgsql::int_array(rows)}) < static_cast<std::int64_t>(rows.size())) {
       throw pg::Error("metrics store: a series expired mid-put", "40001");
     }
-  }
+  };
+  touch("UPDATE metric_metrics SET last_put = GREATEST(last_put, $1) WHERE id = ANY($2)",
+        stale_metrics);
+  touch("UPDATE metric_series SET last_put = GREATEST(last_put, $1) WHERE id = ANY($2)",
+        stale_series);
   return ids;
 }
 

@@ -3,8 +3,10 @@
 // so totals are exact whatever node handled an event.
 //
 // Tables (schema component "metrics", metrics/pg_schema.hpp):
-//   metric_series   one row per series; ids from an identity column (unique key namespace,
-//                   name, dimensions, unit), never an in-process counter.
+//   metric_metrics  one row per metric (namespace, name, dimensions; unique), with the
+//                   dimension names and pairs as arrays (GIN-indexed for ListMetrics filters).
+//   metric_series   one row per series (metric, unit; unique). Ids of both come from identity
+//                   columns, drawn in batch order (creation order), never an in-process counter.
 //   metric_recent   what put() writes: one row per series and minute (res 60) and, for
 //                   StorageResolution 1, per second (res 1).
 //   metric_rollups  what compact() makes of closed recent rows: res 1, 60, 300 and 3600 rows,
@@ -33,8 +35,9 @@
 // plus the recent rows not yet compacted, in one REPEATABLE READ snapshot (a compaction moving
 // rows between the tables is seen wholly or not at all), and accumulates them with the same
 // code as the SQLite store (metrics/store_support.hpp): identical answers for identical data.
-// ListMetrics, series_count, the ledger's lookups read the database on every call (no cache),
-// so series created by other nodes are seen at once.
+// ListMetrics (one index walk over metric_metrics in id order), series_count and the ledger's
+// lookups read the database on every call (no cache), so series other nodes create are seen
+// at once.
 //
 // compact(now) takes a session advisory lock (one compaction at a time across the cluster; a
 // second caller waits), then moves closed recent rows into the rollups in transactions of a

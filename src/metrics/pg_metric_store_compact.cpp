@@ -155,11 +155,16 @@ CompactionReport PgMetricStore::compact(std::int64_t now) {
   report.rows_deleted += expire(conn, "metric_recent", 1, now - rules::kSecondRetention);
   report.rows_deleted += expire(conn, "metric_recent", 60, now - rules::kHourRetention);
 
-  // Series expire 455 days after their last put. A put into such a series refreshes last_put
-  // under the row lock, so it either wins (the series stays) or finds it gone and re-runs.
+  // Series (and metrics) expire 455 days after their last put. A put into such a series
+  // refreshes last_put under the row lock, so it either wins (the series stays) or finds it
+  // gone and re-runs, re-creating it.
   in_transaction(conn, [&] {
     report.series_expired =
         conn.run("DELETE FROM metric_series WHERE last_put < $1", {now - rules::kHourRetention});
+    conn.run(
+        "DELETE FROM metric_metrics m WHERE last_put < $1 AND NOT EXISTS "
+        "(SELECT 1 FROM metric_series s WHERE s.metric = m.id)",
+        {now - rules::kHourRetention});
   });
   return report;
 }

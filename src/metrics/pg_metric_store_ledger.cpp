@@ -13,13 +13,12 @@ namespace {
 // Examples kept per owner and reason (as metrics/ledger_statements.hpp).
 constexpr std::int64_t kDropExamplesKept = 10;
 
-// Series in the order the SQLite catalogue lists them: by metric (its smallest series id),
-// then by series id.
+// Series in the order the SQLite catalogue lists them: by metric (creation order), then by
+// series (creation order).
 constexpr std::string_view kSeriesInListOrder =
-    "SELECT namespace, name, dimensions, unit FROM (SELECT namespace, name, dimensions, unit, "
-    "id, min(id) OVER (PARTITION BY namespace, name, dimensions) AS mid FROM metric_series "
-    "WHERE ($1::text IS NULL OR namespace = $1) AND ($2::text IS NULL OR name = $2)) s "
-    "ORDER BY mid, id";
+    "SELECT m.namespace, m.name, m.dimensions, s.unit FROM metric_series s "
+    "JOIN metric_metrics m ON m.id = s.metric WHERE ($1::text IS NULL OR m.namespace = $1) "
+    "AND ($2::text IS NULL OR m.name = $2) ORDER BY m.id, s.id";
 
 }  // namespace
 
@@ -97,8 +96,9 @@ std::vector<bool> PgMetricStore::claimed(std::string_view owner,
   pg::Result r = pool_.with_connection([&](pg::Connection& c) {
     return c.query(
         "SELECT u.i FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
-        "WITH ORDINALITY AS u(ns, nm, dims, unit, i) JOIN metric_series s ON s.namespace = u.ns "
-        "AND s.name = u.nm AND s.dimensions = u.dims AND s.unit = u.unit "
+        "WITH ORDINALITY AS u(ns, nm, dims, unit, i) JOIN metric_metrics m ON m.namespace = u.ns "
+        "AND m.name = u.nm AND m.dimensions = u.dims "
+        "JOIN metric_series s ON s.metric = m.id AND s.unit = u.unit "
         "JOIN metric_series_owners o ON o.series = s.id AND o.owner = $5",
         {pgsql::text_array(ns), pgsql::text_array(name), pgsql::text_array(dims),
          pgsql::text_array(unit), owner});
@@ -110,8 +110,9 @@ std::vector<bool> PgMetricStore::claimed(std::string_view owner,
 std::vector<SeriesKey> PgMetricStore::owned_series(std::string_view owner) const {
   pg::Result r = pool_.with_connection([&](pg::Connection& c) {
     return c.query(
-        "SELECT s.namespace, s.name, s.dimensions, s.unit FROM metric_series_owners o "
-        "JOIN metric_series s ON s.id = o.series WHERE o.owner = $1 ORDER BY s.id",
+        "SELECT m.namespace, m.name, m.dimensions, s.unit FROM metric_series_owners o "
+        "JOIN metric_series s ON s.id = o.series JOIN metric_metrics m ON m.id = s.metric "
+        "WHERE o.owner = $1 ORDER BY s.id",
         {owner});
   });
   std::vector<SeriesKey> out;

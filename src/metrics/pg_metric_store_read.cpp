@@ -28,14 +28,12 @@ base::Expected<MetricPage, ListError> PgMetricStore::list_metrics(const ListFilt
       names.push_back(d.name);
     }
   }
-  // A metric is its series of every unit; its id (the paging order) is its smallest series id.
   pg::Result r = pool_.with_connection([&](pg::Connection& c) {
     return c.query(
-        "SELECT min(id) AS mid, namespace, name, dimensions FROM metric_series "
+        "SELECT id, namespace, name, dimensions FROM metric_metrics "
         "WHERE ($1::text IS NULL OR namespace = $1) AND ($2::text IS NULL OR name = $2) "
-        "AND dim_names @> $3::text[] AND dim_pairs @> $4::text[] "
-        "GROUP BY namespace, name, dimensions "
-        "HAVING min(id) > $5 AND max(last_put) >= $6 ORDER BY mid LIMIT $7",
+        "AND dim_names @> $3::text[] AND dim_pairs @> $4::text[] AND id > $5 "
+        "AND last_put >= $6 ORDER BY id LIMIT $7",
         {f.ns ? pg::Param(std::string_view(*f.ns)) : pg::Param(nullptr),
          f.name ? pg::Param(std::string_view(*f.name)) : pg::Param(nullptr),
          pgsql::text_array(names), pgsql::text_array(pairs), after, since, limit + 1});
@@ -78,8 +76,9 @@ std::vector<PeriodStatistics> PgMetricStore::statistics(const StatisticsQuery& q
         targets.clear();
         out.clear();
         pg::Result t = c.query(
-            "SELECT id, unit FROM metric_series WHERE namespace = $1 AND name = $2 "
-            "AND dimensions = $3 AND ($4::text IS NULL OR unit = $4) ORDER BY id",
+            "SELECT s.id, s.unit FROM metric_metrics m JOIN metric_series s ON s.metric = m.id "
+            "WHERE m.namespace = $1 AND m.name = $2 AND m.dimensions = $3 "
+            "AND ($4::text IS NULL OR s.unit = $4) ORDER BY s.id",
             {key.ns, key.name, dims,
              q.unit ? pg::Param(std::string_view(*q.unit)) : pg::Param(nullptr)});
         for (int i = 0; i < t.rows(); ++i) targets.push_back({t.integer(i, 0), t.str(i, 1)});
