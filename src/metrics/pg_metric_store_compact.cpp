@@ -86,9 +86,11 @@ std::int64_t PgMetricStore::pack(pg::Connection& conn, std::int64_t res, std::in
     in_transaction(conn, [&] {
       // Taking the rows out and adding them to the rollups in one transaction: readers (one
       // snapshot) and puts (which re-create a deleted row) never see them twice or not at all.
+      // Merged in (series, ts) order, as the SQLite store merges them.
       pg::Result taken = conn.query(
-          "DELETE FROM metric_recent WHERE res = $1 AND series >= $2 AND series < $3 "
-          "AND ts < $4 RETURNING series, ts, n, total, lo, hi, sketch",
+          "WITH taken AS (DELETE FROM metric_recent WHERE res = $1 AND series >= $2 "
+          "AND series < $3 AND ts < $4 RETURNING series, ts, n, total, lo, hi, sketch) "
+          "SELECT * FROM taken ORDER BY series, ts",
           {res, lo, lo + kPackSeries, horizon});
       std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, Aggregate> deltas;
       for (int i = 0; i < taken.rows(); ++i) {

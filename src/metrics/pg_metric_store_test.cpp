@@ -6,9 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <barrier>
+#include <cmath>
+#include <filesystem>
+#include <random>
 #include <thread>
 
 #include "metrics/metric_store_contract.hpp"
+#include "metrics/sqlite_metric_store.hpp"
+#include "metrics/statistic.hpp"
 #include "pg/test_database.hpp"
 
 namespace mailtally::metrics::contract {
@@ -205,6 +210,115 @@ TEST_F(PgMetricNodes, SeriesAndLedgerSeenByTheOtherNode) {
       7);
   a_->set_cap("cs/cw", 9);
   EXPECT_EQ(b_->caps().at(0).second, 9);
+}
+
+// The same data (values, value lists, statistic sets, high resolution, late data after a
+// compaction) in both stores: every query answers identically, percentiles included. Values
+// are multiples of 0.5 so sums are exact whatever order the stores add them in.
+TEST(PgMetricStoreVsSqlite, IdenticalAnswersForIdenticalData) {
+  base::ManualClock clock{base::TimePoint(std::chrono::seconds(kNow))};
+  pg::testing::TestDatabase db;
+  pg::Pool pool(db.url());
+  auto pg_store = PgMetricStore::open(pool, clock);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("pg_vs_sqlite_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto sqlite_store = SqliteMetricStore::open((dir / "metrics.db").string(), clock);
+  std::vector<MetricStore*> stores = {pg_store.get(), sqlite_store.get()};
+
+  std::mt19937_64 rng(42);
+  std::lognormal_distribution<double> value(3.0, 1.0);
+  auto half = [&] { return std::round(value(rng) * 2) / 2; };
+  const std::vector<SeriesKey> keys = {key("L", {{"svc", "api"}}, "Milliseconds"),
+                                       key("L", {{"svc", "api"}}, "Seconds"),
+                                       key("Q", {{"b", "2"}, {"a", "1"}})};
+  auto random_batch = [&](std::int64_t from, std::int64_t span, int n) {
+    std::vector<Datum> batch;
+    for (int i = 0; i < n; ++i) {
+      Datum d;
+      d.series = keys[rng() % keys.size()];
+      d.timestamp = double(from + static_cast<std::int64_t>(rng() % span)) + 0.25;
+      switch (rng() % 4) {
+        case 0:
+          d.value = ValueList{{half(), half(), half()}, {1, 2, 3}};
+          break;
+        case 1: {
+          const double v = half();
+          d.value = StatisticSet{1 + double(rng() % 3), v, v, v};  // identical values
+          break;
+        }
+        default:
+          d.value = half();
+      }
+      if (d.timestamp > double(kNow - 3 * 3600) && rng() % 2 == 0) d.storage_resolution = 1;
+      batch.push_back(std::move(d));
+    }
+    return batch;
+  };
+  for (int b = 0; b < 8; ++b) {
+    auto batch = random_batch(kNow - 3 * rules::kDay, 3 * rules::kDay, 400);
+    for (MetricStore* s : stores) s->put(batch);
+  }
+  for (MetricStore* s : stores) s->compact(kNow);
+  auto late = random_batch(kNow - 2 * rules::kDay, 2 * rules::kDay, 300);  // into packed hours
+  for (MetricStore* s : stores) s->put(late);
+
+  struct Read {
+    std::int64_t start, end, period;
+  };
+  const Read reads[] = {{kNow - 3 * rules::kDay, kNow, 3600},
+                        {kNow - 3 * rules::kDay, kNow, 86400},
+                        {kNow - 2 * rules::kDay, kNow, 300},
+                        {kNow - rules::kDay + 60, kNow, 900},
+                        {kNow - 6 * 3600, kNow, 60},
+                        {kNow - 7200 + 60, kNow, 120},
+                        {kNow - 3600, kNow, 1},
+                        {kNow - 3600, kNow, 10},
+                        {kNow - 3600, kNow - 1800, 30}};
+  const std::vector<Statistic> percentiles = {*parse_statistic("p50"), *parse_statistic("p99"),
+                                              *parse_statistic("p99.9")};
+  int compared = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& k : {keys[0].metric, keys[2].metric}) {
+      for (const Read& r : reads) {
+        for (int variant = 0; variant < 3; ++variant) {
+          StatisticsQuery q;
+          q.metric = k;
+          q.start = r.start;
+          q.end = r.end;
+          q.period = r.period;
+          q.with_sketch = true;
+          if (variant == 1) q.merge_units = true;
+          if (variant == 2) q.unit = "Seconds";
+          auto want = sqlite_store->statistics(q);
+          auto got = pg_store->statistics(q);
+          ASSERT_EQ(got.size(), want.size()) << r.start << " " << r.period << " " << variant;
+          for (std::size_t i = 0; i < got.size(); ++i) {
+            SCOPED_TRACE(testing::Message() << "period " << r.period << " at " << want[i].timestamp
+                                            << " variant " << variant << " pass " << pass);
+            EXPECT_EQ(got[i].timestamp, want[i].timestamp);
+            EXPECT_EQ(got[i].unit, want[i].unit);
+            EXPECT_EQ(got[i].aggregate.sample_count, want[i].aggregate.sample_count);
+            EXPECT_EQ(got[i].aggregate.sum, want[i].aggregate.sum);
+            EXPECT_EQ(got[i].aggregate.minimum, want[i].aggregate.minimum);
+            EXPECT_EQ(got[i].aggregate.maximum, want[i].aggregate.maximum);
+            for (const auto& p : percentiles) {
+              EXPECT_EQ(statistic_value(got[i].aggregate, p),
+                        statistic_value(want[i].aggregate, p));
+            }
+            ++compared;
+          }
+        }
+      }
+    }
+    for (MetricStore* s : stores) s->compact(kNow + 600);  // second pass: late data rolled up
+  }
+  EXPECT_GT(compared, 1000);
+  EXPECT_EQ(pg_store->list_metrics({})->metrics, sqlite_store->list_metrics({})->metrics);
+  EXPECT_EQ(pg_store->series_count(), sqlite_store->series_count());
+  sqlite_store.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
