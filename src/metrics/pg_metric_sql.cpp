@@ -52,6 +52,7 @@ CREATE TABLE metric_recent (
 ) WITH (fillfactor = 80);      -- room for HOT updates of hot minutes
 -- compact()'s rows: closed recent rows rolled up at res 1, 60, 300 and 3600.
 CREATE TABLE metric_rollups (LIKE metric_recent INCLUDING ALL);
+CREATE INDEX metric_rollups_expiry ON metric_rollups (res, ts);  -- retention
 
 CREATE TABLE metric_cursors (
   name TEXT PRIMARY KEY,

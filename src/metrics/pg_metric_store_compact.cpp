@@ -18,8 +18,8 @@ namespace {
 // Recent rows are rolled up once their minute has been closed this long; later datums land as
 // new recent rows and are merged by a later compaction.
 constexpr std::int64_t kPackGrace = 120;
-constexpr std::int64_t kPackSeries = 256;     // series per packing transaction
-constexpr std::int64_t kDeleteSeries = 2048;  // series per retention transaction
+constexpr std::int64_t kPackSeries = 256;    // series per packing transaction
+constexpr std::int64_t kDeleteRows = 10000;  // rows per retention transaction
 // pg_advisory_lock key of "one compaction at a time" ("mtcompct").
 constexpr std::int64_t kCompactionLock = 0x6d74636f6d706374;
 constexpr int kAttempts = 5;
@@ -60,16 +60,14 @@ class CompactionLock {
   pg::Connection& conn_;
 };
 
-// The [min, max] series of `table` rows at `res` before `before`; nullopt when none.
-std::optional<std::pair<std::int64_t, std::int64_t>> series_range(pg::Connection& conn,
-                                                                  const std::string& table,
-                                                                  std::int64_t res,
-                                                                  std::int64_t before) {
-  pg::Result r =
-      conn.query("SELECT min(series), max(series) FROM " + table + " WHERE res = $1 AND ts < $2",
-                 {res, before});
+// The smallest series >= `from` with recent rows at `res` before `before`; nullopt when none.
+std::optional<std::int64_t> next_series(pg::Connection& conn, std::int64_t res, std::int64_t before,
+                                        std::int64_t from) {
+  pg::Result r = conn.query(
+      "SELECT min(series) FROM metric_recent WHERE res = $1 AND ts < $2 AND series >= $3",
+      {res, before, from});
   if (r.is_null(0, 0)) return std::nullopt;
-  return std::make_pair(r.integer(0, 0), r.integer(0, 1));
+  return r.integer(0, 0);
 }
 
 }  // namespace
@@ -78,10 +76,9 @@ std::int64_t PgMetricStore::pack(pg::Connection& conn, std::int64_t res, std::in
   static const std::vector<std::int64_t> kSecondTargets = {1};
   static const std::vector<std::int64_t> kMinuteTargets = {60, 300, 3600};
   const auto& targets = res == 1 ? kSecondTargets : kMinuteTargets;
-  auto range = series_range(conn, "metric_recent", res, horizon);
-  if (!range) return 0;
+  auto first = next_series(conn, res, horizon, std::numeric_limits<std::int64_t>::min());
   std::int64_t packed = 0;
-  for (std::int64_t lo = range->first; lo <= range->second; lo += kPackSeries) {
+  for (auto lo = first; lo; lo = next_series(conn, res, horizon, *lo + kPackSeries)) {
     std::int64_t rows = 0;
     in_transaction(conn, [&] {
       // Taking the rows out and adding them to the rollups in one transaction: readers (one
@@ -91,7 +88,7 @@ std::int64_t PgMetricStore::pack(pg::Connection& conn, std::int64_t res, std::in
           "WITH taken AS (DELETE FROM metric_recent WHERE res = $1 AND series >= $2 "
           "AND series < $3 AND ts < $4 RETURNING series, ts, n, total, lo, hi, sketch) "
           "SELECT * FROM taken ORDER BY series, ts",
-          {res, lo, lo + kPackSeries, horizon});
+          {res, *lo, *lo + kPackSeries, horizon});
       std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, Aggregate> deltas;
       for (int i = 0; i < taken.rows(); ++i) {
         const std::string sketch = taken.bytea(i, 6);
@@ -118,19 +115,18 @@ std::int64_t PgMetricStore::pack(pg::Connection& conn, std::int64_t res, std::in
 std::int64_t PgMetricStore::expire(pg::Connection& conn, const char* table, std::int64_t res,
                                    std::int64_t cutoff) {
   // Whole partitions, as the SQLite store keeps them: rows before the partition holding the
-  // cutoff go.
+  // cutoff go, a bounded number per transaction (found through the (res, ts) index).
   const std::int64_t keep_from = schema::partition_of(cutoff, res) * schema::partition_width(res);
-  auto range = series_range(conn, table, res, keep_from);
-  if (!range) return 0;
+  const std::string sql = std::string("DELETE FROM ") + table +
+                          " WHERE ctid = ANY(ARRAY(SELECT ctid FROM " + table +
+                          " WHERE res = $1 AND ts < $2 LIMIT $3))";
   std::int64_t deleted = 0;
-  for (std::int64_t lo = range->first; lo <= range->second; lo += kDeleteSeries) {
-    in_transaction(conn, [&] {
-      deleted += conn.run(std::string("DELETE FROM ") + table +
-                              " WHERE res = $1 AND series >= $2 AND series < $3 AND ts < $4",
-                          {res, lo, lo + kDeleteSeries, keep_from});
-    });
+  for (;;) {
+    std::int64_t n = 0;
+    in_transaction(conn, [&] { n = conn.run(sql, {res, keep_from, kDeleteRows}); });
+    deleted += n;
+    if (n < kDeleteRows) return deleted;
   }
-  return deleted;
 }
 
 CompactionReport PgMetricStore::compact(std::int64_t now) {
