@@ -28,6 +28,10 @@ class MetricStore {
 
   virtual void put(const std::vector<Datum>& data) = 0;
   // put() plus, in the same transaction, cursor `advance.name` := `advance.position`.
+  // A store shared by several nodes (PgMetricStore) locks the cursor first and applies NOTHING
+  // when the stored position is already >= advance.position, so two nodes racing on one cursor
+  // apply a batch once. The single-process SQLite store applies unconditionally; its one
+  // writer per cursor checks cursor() before applying (same result).
   virtual void put(const std::vector<Datum>& data, const CursorAdvance& advance) = 0;
   // The position last stored for cursor `name`; nullopt when never set.
   virtual std::optional<std::int64_t> cursor(std::string_view name) const = 0;

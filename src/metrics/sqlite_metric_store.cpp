@@ -17,6 +17,7 @@
 
 #include "metrics/schema.hpp"
 #include "metrics/sqlite.hpp"
+#include "metrics/store_support.hpp"
 
 namespace mailtally::metrics {
 namespace {
@@ -31,26 +32,6 @@ void create_private_file(const std::string& path) {
   }
   ::fchmod(fd, 0600);
   ::close(fd);
-}
-
-std::int64_t floor_to(std::int64_t t, std::int64_t step) {
-  std::int64_t r = t % step;
-  return r < 0 ? t - r - step : t - r;
-}
-
-Aggregate aggregate_of(const Datum& d) {
-  Aggregate a;
-  if (const auto* v = std::get_if<double>(&d.value)) {
-    a.add_value(*v);
-  } else if (const auto* list = std::get_if<ValueList>(&d.value)) {
-    for (std::size_t i = 0; i < list->values.size(); ++i) {
-      a.add_value(list->values[i], i < list->counts.size() ? list->counts[i] : 1.0);
-    }
-  } else {
-    const auto& s = std::get<StatisticSet>(d.value);
-    a.add_statistic_set(s.sample_count, s.sum, s.minimum, s.maximum);
-  }
-  return a;
 }
 
 struct RowKey {
@@ -71,9 +52,6 @@ struct RowKeyHash {
 // A series' last_put is written to the database at most once a minute (ListMetrics' windows
 // are hours and weeks); the catalogue holds the exact value.
 constexpr std::int64_t kTouchInterval = 60;
-
-// Timestamps beyond +-10^12 s (about 31,700 years) are refused rather than overflow.
-constexpr double kMaxTimestamp = 1e12;
 
 struct NewSeries {
   std::int64_t id;
@@ -131,21 +109,10 @@ void SqliteMetricStore::put_batch(const std::vector<Datum>& data, const CursorAd
       duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
 
   // Normalized keys (copied only when the caller's dimensions are out of order) and checks.
+  support::validate(data);
   std::vector<MetricKey> sorted_copies;
   std::vector<const MetricKey*> keys(data.size());
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    const MetricKey& k = data[i].series.metric;
-    if (k.dimensions.size() > kMaxDimensions || !storable(data[i].series)) {
-      throw std::invalid_argument("metrics store: datum " + std::to_string(i + 1) +
-                                  " has an unstorable key (control characters or more than 30 "
-                                  "dimensions)");
-    }
-    if (!(std::fabs(data[i].timestamp) < kMaxTimestamp)) {
-      throw std::invalid_argument("metrics store: datum " + std::to_string(i + 1) +
-                                  " has an unusable timestamp");
-    }
-    keys[i] = &k;
-  }
+  for (std::size_t i = 0; i < data.size(); ++i) keys[i] = &data[i].series.metric;
   for (std::size_t i = 0; i < data.size(); ++i) {
     const auto& dims = keys[i]->dimensions;
     if (!std::is_sorted(dims.begin(), dims.end(),
@@ -191,11 +158,11 @@ void SqliteMetricStore::put_batch(const std::vector<Datum>& data, const CursorAd
   std::unordered_map<RowKey, Aggregate, RowKeyHash> rows;
   rows.reserve(data.size() * 2);
   for (std::size_t i = 0; i < data.size(); ++i) {
-    Aggregate a = aggregate_of(data[i]);
+    Aggregate a = support::aggregate_of(data[i]);
     if (a.empty()) continue;
     auto ts = static_cast<std::int64_t>(std::floor(data[i].timestamp));
     if (data[i].storage_resolution == 1) rows[{ids[i], ts, 1}].merge(a);
-    rows[{ids[i], floor_to(ts, 60), 60}].merge(a);
+    rows[{ids[i], support::floor_to(ts, 60), 60}].merge(a);
   }
 
   try {

@@ -14,6 +14,7 @@
 #include "metrics/schema.hpp"
 #include "metrics/sqlite.hpp"
 #include "metrics/sqlite_metric_store.hpp"
+#include "metrics/store_support.hpp"
 
 namespace mailtally::metrics {
 namespace {
@@ -23,11 +24,6 @@ namespace {
 constexpr std::int64_t kPackGrace = 120;
 constexpr std::int64_t kPackSeries = 256;     // series per packing transaction
 constexpr std::int64_t kDeleteSeries = 2048;  // series per retention transaction
-
-std::int64_t floor_to(std::int64_t t, std::int64_t step) {
-  std::int64_t r = t % step;
-  return r < 0 ? t - r - step : t - r;
-}
 
 // (resolution, series, chunk start) -> slot -> aggregate
 using Deltas = std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>,
@@ -69,8 +65,8 @@ std::int64_t SqliteMetricStore::pack(std::int64_t res, std::int64_t horizon) {
           Aggregate a = to_aggregate(
               SlotView{0, s.real(2), s.real(3), s.real(4), s.real(5), s.blob(6)}, true);
           for (std::int64_t t : targets) {
-            const std::int64_t bucket = floor_to(ts, t);
-            const std::int64_t chunk = floor_to(bucket, schema::chunk_width(t));
+            const std::int64_t bucket = support::floor_to(ts, t);
+            const std::int64_t chunk = support::floor_to(bucket, schema::chunk_width(t));
             deltas[{t, series, chunk}][static_cast<std::uint32_t>((bucket - chunk) / t)].merge(a);
           }
           ++rows;
@@ -142,8 +138,8 @@ std::int64_t SqliteMetricStore::expire(bool chunks, std::int64_t res, std::int64
 
 CompactionReport SqliteMetricStore::compact(std::int64_t now) {
   CompactionReport report;
-  report.rows_packed += pack(1, floor_to(now - kPackGrace, schema::chunk_width(1)));
-  report.rows_packed += pack(60, floor_to(now - kPackGrace, schema::chunk_width(60)));
+  report.rows_packed += pack(1, support::floor_to(now - kPackGrace, schema::chunk_width(1)));
+  report.rows_packed += pack(60, support::floor_to(now - kPackGrace, schema::chunk_width(60)));
 
   struct Tier {
     std::int64_t res;

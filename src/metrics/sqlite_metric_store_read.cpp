@@ -1,36 +1,18 @@
 // SqliteMetricStore: ListMetrics, statistics and cursors. Compaction is in
 // sqlite_metric_store_compact.cpp.
 #include <algorithm>
-#include <charconv>
 #include <chrono>
-#include <map>
 #include <optional>
 
-#include "base/crypto.hpp"
 #include "metrics/chunk.hpp"
 #include "metrics/rules.hpp"
 #include "metrics/schema.hpp"
 #include "metrics/sqlite.hpp"
 #include "metrics/sqlite_metric_store.hpp"
+#include "metrics/store_support.hpp"
 
 namespace mailtally::metrics {
 namespace {
-
-constexpr std::string_view kTokenPrefix = "mtlm-list:";
-
-std::string list_token(std::int64_t after_id) {
-  return base::base64_encode(std::string(kTokenPrefix) + std::to_string(after_id));
-}
-
-std::optional<std::int64_t> parse_list_token(std::string_view token) {
-  auto raw = base::base64_decode(token);
-  if (!raw || raw->substr(0, kTokenPrefix.size()) != kTokenPrefix) return std::nullopt;
-  std::string_view digits = std::string_view(*raw).substr(kTokenPrefix.size());
-  std::int64_t id = 0;
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-  if (ec != std::errc() || p != digits.data() + digits.size() || id < 0) return std::nullopt;
-  return id;
-}
 
 // Every filter names a dimension of the metric (with that value, when it gives one).
 bool dimensions_match(const std::vector<Dimension>& dims, const std::vector<DimensionFilter>& fs) {
@@ -43,20 +25,6 @@ bool dimensions_match(const std::vector<Dimension>& dims, const std::vector<Dime
   return true;
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  return (a % b != 0 && a < 0) ? q - 1 : q;
-}
-
-// The coarsest stored resolution whose buckets nest in the query's periods.
-std::int64_t resolution_for(std::int64_t start, std::int64_t period) {
-  if (period % 60 != 0) return 1;
-  for (std::int64_t r : {3600, 300, 60}) {
-    if (period % r == 0 && start % r == 0) return r;
-  }
-  return 60;
-}
-
 std::int64_t seconds_now(const base::Clock& clock) {
   return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
 }
@@ -65,64 +33,6 @@ struct Target {
   std::int64_t id;
   std::string unit;
 };
-
-// Per-period aggregates of one series, fed with slots in ascending time.
-class Buckets {
- public:
-  Buckets(const StatisticsQuery& q, std::int64_t from, const std::string& unit,
-          std::size_t expected)
-      : q_(q), from_(from), unit_(unit) {
-    out_.reserve(expected);
-  }
-
-  void add(std::int64_t ts, const SlotView& s) {
-    if (ts < from_ || ts >= q_.end || !(s.sample_count > 0)) return;
-    const std::int64_t bucket = q_.start + floor_div(ts - q_.start, q_.period) * q_.period;
-    if (out_.empty() || out_.back().timestamp != bucket) out_.push_back({bucket, unit_, {}});
-    Aggregate& a = out_.back().aggregate;
-    a.sample_count += s.sample_count;
-    a.sum += s.sum;
-    a.minimum = std::min(a.minimum, s.minimum);
-    a.maximum = std::max(a.maximum, s.maximum);
-    if (q_.with_sketch) {
-      if (auto sk = Sketch::decode(s.sketch)) {
-        a.sketch.merge(*sk);
-      } else {
-        a.sketch.mark_unavailable();
-      }
-    }
-  }
-  std::vector<PeriodStatistics> take() { return std::move(out_); }
-
- private:
-  const StatisticsQuery& q_;
-  const std::int64_t from_;
-  const std::string& unit_;
-  std::vector<PeriodStatistics> out_;
-};
-
-// Appends the union of two ascending period lists to `out`, merging equal periods.
-void merge_sorted(std::vector<PeriodStatistics> a, std::vector<PeriodStatistics> b,
-                  std::vector<PeriodStatistics>& out) {
-  if (out.empty() && b.empty()) {
-    out = std::move(a);
-    return;
-  }
-  out.reserve(out.size() + a.size() + b.size());
-  auto ia = a.begin();
-  auto ib = b.begin();
-  while (ia != a.end() || ib != b.end()) {
-    if (ib == b.end() || (ia != a.end() && ia->timestamp < ib->timestamp)) {
-      out.push_back(std::move(*ia++));
-    } else if (ia == a.end() || ib->timestamp < ia->timestamp) {
-      out.push_back(std::move(*ib++));
-    } else {
-      ia->aggregate.merge(ib->aggregate);
-      out.push_back(std::move(*ia++));
-      ++ib;
-    }
-  }
-}
 
 }  // namespace
 
@@ -159,7 +69,7 @@ std::optional<std::int64_t> SqliteMetricStore::cursor(std::string_view name) con
 base::Expected<MetricPage, ListError> SqliteMetricStore::list_metrics(const ListFilter& f) const {
   std::int64_t after = 0;
   if (f.next_token) {
-    auto id = parse_list_token(*f.next_token);
+    auto id = support::parse_list_token(*f.next_token);
     if (!id) return base::unexpected(ListError::InvalidNextToken);
     after = *id;
   }
@@ -182,7 +92,7 @@ base::Expected<MetricPage, ListError> SqliteMetricStore::list_metrics(const List
     std::int64_t put = m.last_put();
     if (put < listed_since || (f.recently_active && put < active_since)) continue;
     if (page.metrics.size() == limit) {
-      page.next_token = list_token(last);
+      page.next_token = support::list_token(last);
       break;
     }
     page.metrics.push_back(m.key);
@@ -206,7 +116,7 @@ std::vector<PeriodStatistics> SqliteMetricStore::statistics(const StatisticsQuer
   }
   if (targets.empty()) return {};
 
-  const std::int64_t res = resolution_for(q.start, q.period);
+  const std::int64_t res = support::resolution_for(q.start, q.period);
   const std::int64_t recent_res = res == 1 ? 1 : 60;
   const std::int64_t from = std::max(q.start, q.not_before);
   std::vector<PeriodStatistics> out;
@@ -215,14 +125,14 @@ std::vector<PeriodStatistics> SqliteMetricStore::statistics(const StatisticsQuer
   // recent reads would otherwise make packed rows vanish from (or appear twice in) the answer.
   std::optional<sql::ReadSnapshot> snapshot(std::in_place, *conn);
   // Periods the range holds (capped: the reservation is only a hint).
-  const auto periods = static_cast<std::size_t>(
-      std::min<std::int64_t>((q.end - q.start + q.period - 1) / q.period, 1 << 16));
+  const std::size_t periods = support::expected_periods(q);
   for (const Target& t : targets) {
-    Buckets packed(q, from, t.unit, periods);
+    support::PeriodBuckets packed(q, from, t.unit, periods);
     const std::int64_t cw = schema::chunk_width(res);
     const std::int64_t pw = schema::partition_width(res);
-    const std::int64_t chunk_from = floor_div(from, cw) * cw;
-    for (std::int64_t part = floor_div(chunk_from, pw); part <= floor_div(q.end - 1, pw); ++part) {
+    const std::int64_t chunk_from = support::floor_div(from, cw) * cw;
+    for (std::int64_t part = support::floor_div(chunk_from, pw);
+         part <= support::floor_div(q.end - 1, pw); ++part) {
       sql::Statement s = conn->use(schema::kReadChunks);
       s.bind(1, res).bind(2, part).bind(3, t.id).bind(4, chunk_from).bind(5, q.end);
       while (s.step()) {
@@ -232,35 +142,22 @@ std::vector<PeriodStatistics> SqliteMetricStore::statistics(const StatisticsQuer
         while (reader.next(slot)) packed.add(base + slot.slot * res, slot);
       }
     }
-    Buckets loose(q, from, t.unit, 0);
+    support::PeriodBuckets loose(q, from, t.unit, 0);
     const std::int64_t rpw = schema::partition_width(recent_res);
-    for (std::int64_t part = floor_div(from, rpw); part <= floor_div(q.end - 1, rpw); ++part) {
+    for (std::int64_t part = support::floor_div(from, rpw);
+         part <= support::floor_div(q.end - 1, rpw); ++part) {
       sql::Statement s = conn->use(schema::kReadRecent);
       s.bind(1, recent_res).bind(2, part).bind(3, t.id).bind(4, from).bind(5, q.end);
       while (s.step()) {
         loose.add(s.integer(0), SlotView{0, s.real(1), s.real(2), s.real(3), s.real(4), s.blob(5)});
       }
     }
-    merge_sorted(packed.take(), loose.take(), out);
+    support::merge_sorted(packed.take(), loose.take(), out);
   }
   snapshot.reset();
   release_reader(std::move(conn));
 
-  if (targets.size() > 1) {
-    if (q.merge_units) {
-      std::map<std::int64_t, Aggregate> merged;
-      for (auto& p : out) merged[p.timestamp].merge(p.aggregate);
-      out.clear();
-      for (auto& [ts, a] : merged) out.push_back({ts, {}, std::move(a)});
-    } else {
-      std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.unit < b.unit;
-      });
-    }
-  }
-  if (q.merge_units) {
-    for (auto& p : out) p.unit.clear();
-  }
+  support::finish_units(q, targets.size(), out);
   return out;
 }
 
