@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "metrics/pg_metric_store.hpp"
 #include "metrics/sqlite_metric_store.hpp"
 #include "pg/pool.hpp"
 #include "storage/postgres/config_store.hpp"
@@ -35,6 +36,7 @@ struct Backend::Owned {
   std::unique_ptr<storage::PgSuppressionStore> pg_suppression;
   std::unique_ptr<storage::PgDestinationsStore> pg_destinations;
   std::unique_ptr<storage::PgLeaseStore> pg_leases;
+  std::unique_ptr<metrics::PgMetricStore> pg_metrics;
 };
 
 namespace {
@@ -102,13 +104,9 @@ std::unique_ptr<Backend> Backend::open(const BackendOptions& options, const base
     b->sns_ = o.pg_destinations.get();
     b->statistics_ = o.pg_destinations.get();
     b->leases_ = o.pg_leases.get();
-    // TEMPORARY until the PostgreSQL metrics store lands: metrics in the data dir.
-    o.sqlite_metrics = metrics::SqliteMetricStore::open(
-        (std::filesystem::path(options.data_dir.empty() ? "/tmp" : options.data_dir) / "metrics.db")
-            .string(),
-        clock);
-    b->metrics_ = o.sqlite_metrics.get();
-    b->ledger_ = o.sqlite_metrics.get();
+    o.pg_metrics = metrics::PgMetricStore::open(*b->pool_, clock);
+    b->metrics_ = o.pg_metrics.get();
+    b->ledger_ = o.pg_metrics.get();
     b->description_ = "postgresql " + redact_database_url(options.database);
     return b;
   }
