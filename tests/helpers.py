@@ -144,7 +144,10 @@ def run_bin(*args: str, timeout: float = 30, env: Optional[dict] = None):
 class ServerProcess:
     """One `mailtally serve` process on an ephemeral port with its own data dir."""
 
-    def __init__(self, data_dir: str, env: Optional[dict] = None, extra_args: tuple = ()):
+    def __init__(self, data_dir: str, env: Optional[dict] = None, extra_args: tuple = (),
+                 embedded: bool = False):
+        """`embedded`: always SQLite in the data dir, also in the PostgreSQL mode of the suite."""
+        self.embedded = embedded
         self.data_dir = str(data_dir)
         self.extra_env = dict(env or {})
         self.extra_args = tuple(extra_args)
@@ -186,9 +189,10 @@ class ServerProcess:
         stderr = open(self._stderr_path, "wb")
         self.lines = []
         self.all_lines.append(self.lines)
+        args = [BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+                *self.extra_args]
         self.proc = subprocess.Popen(
-            with_test_database([BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir",
-                                self.data_dir, *self.extra_args]),
+            args if self.embedded else with_test_database(args),
             stdout=subprocess.PIPE, stderr=stderr, env=env, text=True, bufsize=1)
         stderr.close()
         lines = self.lines

@@ -7,7 +7,9 @@ held is taken over when its leases end."""
 import email
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.request
@@ -30,12 +32,14 @@ def pg_admin(tmp_path_factory):
     if helpers.TEST_DATABASE:
         yield helpers.TEST_DATABASE
         return
-    d = tmp_path_factory.mktemp("pg")
+    # Not under pytest's 0700 tmp dirs: as root the server runs as 'postgres', which must reach it.
+    d = tempfile.mkdtemp(prefix="mailtally-pg-")
     script = os.path.join(helpers.REPO, "scripts", "pg-test-server.sh")
     url = subprocess.run([script, "start", str(d)], check=True, capture_output=True,
                          text=True, timeout=120).stdout.strip()
     yield url
     subprocess.run([script, "stop", str(d)], capture_output=True, timeout=60)
+    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture
@@ -281,3 +285,60 @@ def test_sigterm_drains_a_node_and_another_takes_over_its_dispatch(tmp_path, dat
     finally:
         for n in nodes:
             n.close()
+
+
+def test_copy_to_postgres_moves_a_data_dir_with_everything_in_it(tmp_path, database):
+    one = ServerProcess(tmp_path / "single", embedded=True).start()
+    cs = unique("cs")
+    try:
+        ses, sesv2 = one.client("ses"), one.client("sesv2")
+        ses.create_configuration_set(ConfigurationSet={"Name": cs})
+        ses.create_configuration_set_event_destination(ConfigurationSetName=cs, EventDestination={
+            "Name": "cw", "Enabled": True, "MatchingEventTypes": ["send", "delivery"],
+            "CloudWatchDestination": {"DimensionConfigurations": [{
+                "DimensionName": "ses:configuration-set", "DimensionValueSource": "messageTag",
+                "DefaultDimensionValue": "none"}]}})
+        sesv2.create_email_template(TemplateName=cs, TemplateContent={"Subject": "s", "Text": "t"})
+        sesv2.put_suppressed_destination(EmailAddress="gone@example.com", Reason="COMPLAINT")
+        sent = [ses.send_email(Source="a@example.com", Destination={"ToAddresses": [SIM]},
+                               Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "x"}}},
+                               ConfigurationSetName=cs)["MessageId"] for _ in range(3)]
+        wait_until(lambda: metric_sum(one, "Delivery", cs) == 3, 20, what="metrics on SQLite")
+        seqs = [e["seq"] for e in events_of(one, configuration_set=cs)]
+    finally:
+        assert one.stop() == 0
+
+    # A server still using the target, or a target with data, is refused and nothing changes.
+    r = helpers.run_bin("copy-to-postgres", "--data-dir", str(tmp_path / "nowhere"),
+                        "--database", database)
+    assert r.returncode != 0 and "no mailtally data dir" in r.stderr
+    r = helpers.run_bin("copy-to-postgres", "--data-dir", one.data_dir, "--database", database,
+                        timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "copied" in r.stdout and "events" in r.stdout
+    again = helpers.run_bin("copy-to-postgres", "--data-dir", one.data_dir, "--database", database)
+    assert again.returncode != 0 and "already holds rows" in again.stderr
+
+    node = ServerProcess(tmp_path / "node", extra_args=("--database", database))
+    node.key_id, node.secret = one.key_id, one.secret  # the copied key works on the new node
+    node.start()
+    try:
+        assert not any("created an access key" in line for line in node.lines)
+        sesv2 = node.client("sesv2")
+        dests = sesv2.get_configuration_set_event_destinations(ConfigurationSetName=cs)
+        assert [d["Name"] for d in dests["EventDestinations"]] == ["cw"]
+        assert sesv2.get_email_template(TemplateName=cs)["TemplateContent"]["Subject"] == "s"
+        assert sesv2.get_suppressed_destination(
+            EmailAddress="gone@example.com")["SuppressedDestination"]["Reason"] == "COMPLAINT"
+        assert [e["seq"] for e in events_of(node, configuration_set=cs)] == seqs
+        assert {e["messageId"] for e in events_of(node, configuration_set=cs)} == set(sent)
+        assert metric_sum(node, "Delivery", cs) == 3  # the metrics came along
+        # New events continue after the copied ones, and are counted once on top.
+        node.client("ses").send_email(
+            Source="a@example.com", Destination={"ToAddresses": [SIM]},
+            Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "x"}}},
+            ConfigurationSetName=cs)
+        wait_until(lambda: metric_sum(node, "Delivery", cs) == 4, 20, what="the new delivery")
+        assert min(e["seq"] for e in events_of(node, configuration_set=cs)[-2:]) > max(seqs)
+    finally:
+        node.close()

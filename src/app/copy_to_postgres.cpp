@@ -9,39 +9,13 @@
 #include <vector>
 
 #include "app/backend.hpp"
+#include "app/copy_sqlite_query.hpp"
 #include "base/clock.hpp"
 #include "pg/pool.hpp"
 #include "sqlite/connection.hpp"
 
 namespace mailtally::app {
 namespace {
-
-// A prepared SQLite statement for a one-off query (the cached-slot API is for fixed SQL).
-class Query {
- public:
-  Query(sqlite::Connection& conn, const std::string& sql) : conn_(conn) {
-    int rc = sqlite3_prepare_v2(conn.handle(), sql.c_str(), -1, &stmt_, nullptr);
-    if (rc != SQLITE_OK) conn.fail(rc, sql);
-  }
-  ~Query() { sqlite3_finalize(stmt_); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  bool step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    conn_.fail(rc, "step");
-  }
-  sqlite3_stmt* get() { return stmt_; }
-  std::string text(int col) {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : "";
-  }
-
- private:
-  sqlite::Connection& conn_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
 
 struct PgColumn {
   std::string name;
@@ -79,14 +53,15 @@ pg::Param convert(sqlite3_stmt* s, int col, const std::string& type, std::string
   return std::string_view(keep);
 }
 
-// Copies every table of the SQLite file at `path` that PostgreSQL also has. Returns rows.
+// Copies every table of the SQLite file at `path` that PostgreSQL also has (same name).
 void copy_file(const std::string& path, pg::Connection& pg,
                const std::map<std::string, std::vector<PgColumn>>& targets, CopyReport& report) {
   if (!std::filesystem::exists(path)) return;
   sqlite::Connection db(path);
   std::vector<std::string> tables;
   {
-    Query q(db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    SqliteQuery q(
+        db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
     while (q.step()) tables.push_back(q.text(0));
   }
   for (const auto& table : tables) {
@@ -94,7 +69,7 @@ void copy_file(const std::string& path, pg::Connection& pg,
     if (target == targets.end()) continue;
     std::vector<std::string> source_cols;
     {
-      Query q(db, "SELECT name FROM pragma_table_info('" + table + "')");
+      SqliteQuery q(db, "SELECT name FROM pragma_table_info('" + table + "')");
       while (q.step()) source_cols.push_back(q.text(0));
     }
     std::vector<PgColumn> cols;
@@ -118,8 +93,9 @@ void copy_file(const std::string& path, pg::Connection& pg,
       values += (i ? ", $" : "$") + std::to_string(i + 1);
     }
     select += " FROM \"" + table + "\"";
-    insert += ") VALUES (" + values + ")";
-    Query q(db, select);
+    // Ids are copied as they are (identity columns included); sequences move past them after.
+    insert += ") OVERRIDING SYSTEM VALUE VALUES (" + values + ")";
+    SqliteQuery q(db, select);
     std::size_t rows = 0;
     std::vector<std::string> keep(cols.size());
     while (q.step()) {
@@ -172,8 +148,11 @@ CopyReport copy_to_postgres(const std::string& data_dir, const std::string& data
   pg::Transaction tx(pg);
   auto targets = pg_tables(pg);
   copy_file(main_db.string(), pg, targets, report);
-  copy_file((std::filesystem::path(data_dir) / "metrics.db").string(), pg, targets, report);
+  const auto metrics_db = std::filesystem::path(data_dir) / "metrics.db";
+  if (std::filesystem::exists(metrics_db)) copy_metrics(metrics_db.string(), pg, report);
   advance_sequences(pg);
+  // The event log numbers new events after its head row (storage/postgres/sending_store.cpp).
+  pg.run("UPDATE event_log_head SET last_seq = (SELECT coalesce(max(seq), 0) FROM events)");
   tx.commit();
   return report;
 }
