@@ -40,7 +40,7 @@ echo "wrk, $CONNECTIONS connections in all spread evenly over the nodes, $DURATI
 echo "shared by the nodes, PostgreSQL and wrk, $(date -u +%F). Per 1,000 accepted sends: statements"
 echo "and rows from pg_stat_statements, commits from pg_stat_database, WAL from pg_current_wal_lsn."
 echo
-echo "| nodes | sends/s | ratio to 1 node | p99 ms (worst node) | statements | rows | commits | WAL KB |"
+echo "| nodes | sends/s | ratio to 1 node | p99 ms (worst node) | statements | rows | transactions | WAL KB |"
 echo "|---|---|---|---|---|---|---|---|"
 
 base_rps=""
