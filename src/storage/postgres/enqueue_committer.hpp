@@ -1,8 +1,8 @@
-// Internal to PgSendingStore: group commit of enqueues. Every enqueue waiting when a batch
-// starts goes into one PostgreSQL transaction: all message rows (multi-row INSERTs), then all
-// their events through append_events() (last, under the event-log lock), then COMMIT. Under
-// load one transaction (one commit flush, one turn of the cluster-wide event-log lock) covers
-// many callers; a single caller waits only for its own commit.
+// Internal to PgSendingStore: group commit of enqueues (batching by base::BatchCommitter). Every
+// enqueue waiting when a batch starts goes into one PostgreSQL transaction: all message rows
+// (multi-row INSERTs), then all their events through append_events() (last, under the event-log
+// lock), then COMMIT. Under load one transaction (one commit flush, one turn of the cluster-wide
+// event-log lock) covers many callers; a single caller waits only for its own commit.
 //
 // Failure isolation: when a batch fails, each of its jobs is retried alone in its own
 // transaction, so one bad message (a duplicate message id) fails only itself. Serialization
@@ -13,15 +13,13 @@
 // committer. The destructor commits every job already submitted, then joins.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
+#include "base/batch_committer.hpp"
 #include "domain/sending_store.hpp"
 #include "pg/pool.hpp"
 
@@ -39,6 +37,7 @@ class EnqueueCommitter {
     double now = 0;
     Done done;
     std::shared_ptr<void> owned;
+    std::int64_t id = 0;  // the queue id, once applied
   };
 
   // `pool` is borrowed and outlives the committer. `max_batch`: most messages per transaction.
@@ -55,19 +54,11 @@ class EnqueueCommitter {
   std::uint64_t batches() const;  // transactions committed (for tests and measurements)
 
  private:
-  void loop();
-  void commit(std::vector<Job>& batch);
-  // One transaction for jobs [first, last); returns their ids.
-  std::vector<std::int64_t> apply(Job* first, Job* last);
+  // One transaction for jobs [first, last); stores their ids in the jobs.
+  void apply(Job* first, Job* last);
 
   pg::Pool& pool_;
-  const std::size_t max_batch_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Job> pending_;   // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
-  std::uint64_t batches_ = 0;  // guarded by mu_
-  std::thread thread_;         // last: started once the members above exist
+  base::BatchCommitter<Job> committer_;  // last: its thread uses pool_
 };
 
 }  // namespace mailtally::storage::pg_sending

@@ -1,4 +1,5 @@
-// Group commit: many writers' small changes applied in one SQLite transaction.
+// Group commit: many writers' small changes applied in one SQLite transaction (the batching
+// itself is base::BatchCommitter's).
 //
 // A job is a `write` step that runs inside the shared transaction and a `done` callback that
 // runs once the transaction that holds the job has committed (error = nullptr) or failed (the
@@ -15,14 +16,13 @@
 // transaction and returns the connection and lock it needs (see Lease below).
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
+
+#include "base/batch_committer.hpp"
 
 namespace mailtally::sqlite {
 class Connection;
@@ -60,18 +60,8 @@ class GroupCommitter {
     Write write;
     Done done;
   };
-  void loop();
-  void commit(std::vector<Job>& batch);
-  static void finish(Job& job, std::exception_ptr error);
-
   Begin begin_;
-  const std::size_t max_batch_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Job> pending_;   // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
-  std::uint64_t batches_ = 0;  // guarded by mu_
-  std::thread thread_;         // last: started once the members above exist
+  base::BatchCommitter<Job> committer_;  // last: its thread uses begin_
 };
 
 }  // namespace mailtally::storage::sqlite
