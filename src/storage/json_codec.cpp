@@ -227,4 +227,21 @@ VerificationStatus parse_verification_status(std::string_view name) {
   return parse_name<VerificationStatus>(name, kStatuses, "verification status");
 }
 
+std::string encode_strings(const std::vector<std::string>& strings) {
+  json::array a;
+  for (const auto& s : strings) a.emplace_back(s);
+  return json::serialize(a);
+}
+
+std::vector<std::string> decode_strings(std::string_view text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& x : v.as_array()) {
+    if (x.is_string()) out.emplace_back(x.as_string());
+  }
+  return out;
+}
+
 }  // namespace mailtally::storage

@@ -25,6 +25,11 @@ void decode_set_options(std::string_view json, domain::ConfigurationSet& set);
 std::string encode_destination(const domain::EventDestination& destination);
 domain::EventDestination decode_destination(std::string name, std::string_view json);
 
+// A list of strings (the queue's recipients) as a JSON array. The decoder is lenient: anything
+// but an array gives an empty list, non-strings are skipped.
+std::string encode_strings(const std::vector<std::string>& strings);
+std::vector<std::string> decode_strings(std::string_view json);
+
 // identities.tags.
 std::string encode_tags(const std::vector<domain::ResourceTag>& tags);
 std::vector<domain::ResourceTag> decode_tags(std::string_view json);

@@ -1,15 +1,12 @@
 #include "storage/postgres/sending_log.hpp"
 
 #include <algorithm>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
 #include <stdexcept>
 #include <unordered_map>
 
-namespace mailtally::storage::pg_sending {
+#include "storage/json_codec.hpp"
 
-namespace json = boost::json;
+namespace mailtally::storage::pg_sending {
 
 namespace {
 
@@ -113,7 +110,7 @@ std::vector<std::int64_t> insert_messages(pg::Connection& conn,
     params.reserve(n * 10);
     for (std::size_t i = first; i < first + n; ++i) {
       const auto& m = *messages[i].message;
-      recipients.push_back(to_json(m.recipients));
+      recipients.push_back(encode_strings(m.recipients));
       params.emplace_back(std::string_view(m.message_id));
       params.emplace_back(std::string_view(m.configuration_set));
       params.emplace_back(std::string_view(recipients.back()));
@@ -156,23 +153,6 @@ void insert_mailbox(pg::Connection& conn, const std::vector<MailboxRow>& rows) {
     }
     conn.run(sql, params);
   }
-}
-
-std::string to_json(const std::vector<std::string>& strings) {
-  json::array a;
-  for (const auto& s : strings) a.emplace_back(s);
-  return json::serialize(a);
-}
-
-std::vector<std::string> from_json(std::string_view text) {
-  std::vector<std::string> out;
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& x : v.as_array()) {
-    if (x.is_string()) out.emplace_back(x.as_string());
-  }
-  return out;
 }
 
 }  // namespace mailtally::storage::pg_sending

@@ -48,8 +48,4 @@ struct MailboxRow {
 // Inserts `rows` in their order (mailbox ids increase in that order).
 void insert_mailbox(pg::Connection& conn, const std::vector<MailboxRow>& rows);
 
-std::string to_json(const std::vector<std::string>& strings);
-// The strings of a JSON array (non-strings and malformed text: skipped / empty).
-std::vector<std::string> from_json(std::string_view text);
-
 }  // namespace mailtally::storage::pg_sending

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "storage/json_codec.hpp"
 #include "storage/postgres/enqueue_committer.hpp"
 #include "storage/postgres/sending_log.hpp"
 
@@ -103,13 +104,13 @@ std::vector<domain::QueuedMessage> read_messages(const pg::Result& r) {
     m.id = r.integer(i, 0);
     m.message_id = r.str(i, 1);
     m.configuration_set = r.str(i, 2);
-    m.recipients = pg_sending::from_json(r.text(i, 3));
+    m.recipients = decode_strings(r.text(i, 3));
     m.mail = r.str(i, 4);
     m.raw = r.bytea(i, 5);
     m.created_at = r.real(i, 6);
     m.has_virus = r.boolean(i, 7);
     m.tags_from_header = r.boolean(i, 8);
-    if (!r.is_null(i, 9)) m.remaining = pg_sending::from_json(r.text(i, 9));
+    if (!r.is_null(i, 9)) m.remaining = decode_strings(r.text(i, 9));
     m.attempts = static_cast<int>(r.integer(i, 10));
     out.push_back(std::move(m));
   }
@@ -243,7 +244,7 @@ std::size_t PgSendingStore::complete(const std::vector<Completion>& completions,
     for (std::size_t i : one_by_one) {
       const auto& c = completions[i];
       if (c.defer) {
-        std::string remaining = pg_sending::to_json(c.defer->recipients);
+        std::string remaining = encode_strings(c.defer->recipients);
         applied[i] = conn.run(
                          "UPDATE messages SET remaining = $2, next_attempt_at = $3, attempts = $4, "
                          "lease_owner = NULL, lease_until = 0 WHERE id = $1 AND state = 0",

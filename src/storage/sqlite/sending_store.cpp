@@ -3,13 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
+#include "storage/json_codec.hpp"
 #include "storage/sqlite/checkpointer.hpp"
 #include "storage/sqlite/connection_pool.hpp"
 #include "storage/sqlite/group_commit.hpp"
@@ -21,7 +19,6 @@
 namespace mailtally::storage {
 
 using sqlite::Connection;
-namespace json = boost::json;
 
 namespace {
 
@@ -29,23 +26,6 @@ std::unique_ptr<Connection> open_connection(const std::string& path, const Sqlit
   auto conn = std::make_unique<Connection>(path, o.exclusive_process ? "unix-excl" : nullptr);
   sqlite::configure_connection(*conn, o.durability == Durability::PowerLoss);
   return conn;
-}
-
-std::string to_json(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return json::serialize(a);
-}
-
-std::vector<std::string> from_json(std::string_view text) {
-  std::vector<std::string> out;
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& x : v.as_array()) {
-    if (x.is_string()) out.emplace_back(x.as_string());
-  }
-  return out;
 }
 
 void bind_opt(sqlite::Statement& s, int i, const std::optional<std::string>& v) {
@@ -124,7 +104,7 @@ std::int64_t insert_message(Connection& conn, const domain::QueuedMessage& m,
   use(conn, sqlite::kInsertMessage)
       .bind(1, m.message_id)
       .bind(2, m.configuration_set)
-      .bind(3, to_json(m.recipients))
+      .bind(3, encode_strings(m.recipients))
       .bind(4, m.mail)
       .bind(5, m.raw)
       .bind(6, std::int64_t{m.has_virus})
@@ -183,13 +163,13 @@ std::vector<domain::QueuedMessage> SqliteSendingStore::queued(std::int64_t after
     m.id = s.integer(0);
     m.message_id = std::string(s.text(1));
     m.configuration_set = std::string(s.text(2));
-    m.recipients = from_json(s.text(3));
+    m.recipients = decode_strings(s.text(3));
     m.mail = std::string(s.text(4));
     m.raw = std::string(s.text(5));
     m.created_at = s.real(6);
     m.has_virus = s.integer(7) != 0;
     m.tags_from_header = s.integer(8) != 0;
-    if (!s.is_null(9)) m.remaining = from_json(s.text(9));
+    if (!s.is_null(9)) m.remaining = decode_strings(s.text(9));
     m.attempts = static_cast<int>(s.integer(10));
     out.push_back(std::move(m));
   }
@@ -208,7 +188,7 @@ std::size_t SqliteSendingStore::complete(const std::vector<Completion>& completi
                          "UPDATE messages SET remaining = ?2, next_attempt_at = ?3, attempts = ?4 "
                          "WHERE id = ?1 AND state = 0");
       d->bind(1, c.id)
-          .bind(2, to_json(c.defer->recipients))
+          .bind(2, encode_strings(c.defer->recipients))
           .bind(3, c.defer->next_attempt_at)
           .bind(4, std::int64_t{c.defer->attempts});
       if (d->run() == 0) continue;
