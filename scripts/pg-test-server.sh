@@ -13,35 +13,47 @@ dir=$(realpath -m "${2:?data dir}")
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [[ -x "$bin/pg_ctl" ]] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
 
+# As root the server runs as 'postgres', which may not reach DIR (a checkout under /root, say):
+# its files then live in a directory of its own under /tmp, named in DIR/pgroot.
 as_owner=()
-if [[ $(id -u) -eq 0 ]]; then as_owner=(runuser -u postgres --); fi
+root="$dir"
+if [[ $(id -u) -eq 0 ]]; then
+  as_owner=(runuser -u postgres --)
+  mkdir -p "$dir"
+  if [[ -s "$dir/pgroot" && -d "$(cat "$dir/pgroot")" ]]; then
+    root=$(cat "$dir/pgroot")
+  elif [[ "$cmd" == start ]]; then
+    root=$(mktemp -d /tmp/mailtally-pg.XXXXXX)
+    chown postgres: "$root"
+    echo "$root" >"$dir/pgroot"
+  fi
+fi
 
 case "$cmd" in
 start)
   mkdir -p "$dir"
-  if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir"; fi
-  if [[ ! -f "$dir/pgdata/PG_VERSION" ]]; then
-    "${as_owner[@]}" "$bin/initdb" -D "$dir/pgdata" -U postgres -A trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
+  if [[ ! -f "$root/pgdata/PG_VERSION" ]]; then
+    "${as_owner[@]}" "$bin/initdb" -D "$root/pgdata" -U postgres -A trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   # Tests create and drop many databases and run many short transactions: favour speed over
   # durability of the test cluster (fsync off) - the product's own settings are not affected.
-  opts="-h 127.0.0.1 -p $port -k $dir -c max_connections=400 -c shared_buffers=128MB"
+  opts="-h 127.0.0.1 -p $port -k $root -c max_connections=400 -c shared_buffers=128MB"
   if [[ "${PG_DURABLE:-0}" == 1 ]]; then
     opts+=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
   else
     opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi
-  "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/server.log" -w -t 60 start \
+  "${as_owner[@]}" "$bin/pg_ctl" -D "$root/pgdata" -l "$root/server.log" -w -t 60 start \
     -o "$opts" >/dev/null
   url="postgresql://postgres@127.0.0.1:$port/postgres"
   echo "$url" >"$dir/url"
   echo "$url"
   ;;
 stop)
-  if [[ -f "$dir/pgdata/postmaster.pid" ]]; then
-    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/pgdata" -m fast -w stop >/dev/null || true
+  if [[ -f "$root/pgdata/postmaster.pid" ]]; then
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$root/pgdata" -m fast -w stop >/dev/null || true
   fi
   ;;
 *)
