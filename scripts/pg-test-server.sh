@@ -5,6 +5,7 @@
 #                                         and writes it to DIR/url
 #   scripts/pg-test-server.sh stop DIR    fast shutdown
 # As root, the server runs as the 'postgres' user (initdb refuses root).
+# PG_PORT=N starts it on that port (to restart it where clients expect it).
 # PG_DURABLE=1 keeps PostgreSQL's durable defaults (fsync, synchronous commit) and loads
 # pg_stat_statements: for benchmarks (bench/load/cluster.sh), not for tests.
 set -euo pipefail
@@ -36,7 +37,7 @@ start)
     "${as_owner[@]}" "$bin/initdb" -D "$root/pgdata" -U postgres -A trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=${PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
   # Tests create and drop many databases and run many short transactions: favour speed over
   # durability of the test cluster (fsync off) - the product's own settings are not affected.
   opts="-h 127.0.0.1 -p $port -k $root -c max_connections=400 -c shared_buffers=128MB"

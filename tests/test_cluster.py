@@ -16,6 +16,7 @@ import urllib.request
 import urllib.error
 import uuid
 
+import botocore.exceptions
 import pytest
 
 import helpers
@@ -342,3 +343,48 @@ def test_copy_to_postgres_moves_a_data_dir_with_everything_in_it(tmp_path, datab
         assert min(e["seq"] for e in events_of(node, configuration_set=cs)[-2:]) > max(seqs)
     finally:
         node.close()
+
+
+def test_a_database_outage_gives_503_health_and_errors_then_the_node_recovers(tmp_path):
+    """The node's own PostgreSQL server is stopped and started again on the same port."""
+    script = os.path.join(helpers.REPO, "scripts", "pg-test-server.sh")
+    d = tempfile.mkdtemp(prefix="mailtally-pg-")
+    try:
+        admin = subprocess.run([script, "start", d], check=True, capture_output=True, text=True,
+                               timeout=120).stdout.strip()
+        port = admin.rsplit(":", 1)[1].split("/", 1)[0]
+        node = ServerProcess(tmp_path / "node", extra_args=("--database", admin))
+        node.start()
+        try:
+            ses = node.client("sesv2")
+            ses.create_configuration_set(ConfigurationSetName="before")
+            subprocess.run([script, "stop", d], check=True, capture_output=True, timeout=60)
+            with pytest.raises(urllib.error.HTTPError) as health:
+                urllib.request.urlopen(f"{node.endpoint}/health", timeout=5)
+            doc = json.load(health.value)
+            assert health.value.code == 503 and doc["database_reachable"] is False
+            assert doc["error"]
+            # API calls fail in the API's own error format; nothing is acknowledged.
+            with pytest.raises(botocore.exceptions.ClientError) as err:
+                ses.create_configuration_set(ConfigurationSetName="during")
+            assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+            subprocess.run([script, "start", d], check=True, capture_output=True, timeout=120,
+                           env={**os.environ, "PG_PORT": port})
+            wait_until(lambda: node.health_status() == 200, 30, what="health back to 200")
+            wait_until(lambda: _lists(ses), 30, what="API calls work again")
+            names = ses.list_configuration_sets()["ConfigurationSets"]
+            assert "before" in names and "during" not in names
+            ses.create_configuration_set(ConfigurationSetName="after")
+        finally:
+            node.close()
+    finally:
+        subprocess.run([script, "stop", d], capture_output=True, timeout=60)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _lists(ses):
+    try:
+        ses.list_configuration_sets()
+        return True
+    except botocore.exceptions.ClientError:
+        return False
