@@ -1,14 +1,16 @@
 // The contract every DestinationsStore implementation passes for SNS topics and subscriptions:
 // idempotent creates (the first one stays), one subscription per endpoint, confirmation by
 // token, cascade on topic deletion, a subscription needing its topic, and listings in creation
-// order. (The send-statistics fold needs an event log written by each backend's own sending
-// store, so its tests stay beside each backend.)
+// order; and the send statistics folded from the event log once.
 //
 // A typed, parameterised GoogleTest suite: a test binary includes this header once and
 // instantiates it with a Backend:
 //   struct Backend {
-//     using Store = ...;  // a domain::SnsStore (the SNS half of the destinations store)
+//     using Store = ...;  // a domain::SnsStore and domain::SendStatisticsStore
 //     std::unique_ptr<Store> open();  // a store over a fresh, empty database
+//     // Appends to the event log, as the backend's sending pipeline does: a Send to a@x and b@x
+//     // at 1800.5, then a Bounce of a@x and a Delivery at 2700.0 (sequence numbers 1, 2, 3).
+//     void log_send_bounce_delivery();
 //   };
 //   INSTANTIATE_TYPED_TEST_SUITE_P(Name, DestinationsStoreContract, ::testing::Types<Backend>);
 #pragma once
@@ -20,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "domain/send_statistics.hpp"
 #include "domain/sns.hpp"
 
 namespace mailtally::storage::contract {
@@ -92,7 +95,24 @@ TYPED_TEST_P(DestinationsStoreContract, TopicsAndSubscriptionsListInCreationOrde
   EXPECT_EQ(topics[2].arn, "arn:b");
 }
 
+TYPED_TEST_P(DestinationsStoreContract, StatisticsAreFoldedFromTheEventLogOnce) {
+  auto* s = this->store_.get();
+  this->backend_.log_send_bounce_delivery();
+  EXPECT_TRUE(s->send_statistics(0).empty());  // not folded yet
+  EXPECT_EQ(s->fold_send_statistics(2), 2u);
+  EXPECT_EQ(s->fold_send_statistics(100), 1u);
+  EXPECT_EQ(s->fold_send_statistics(100), 0u);  // nothing is counted twice
+  auto points = s->send_statistics(0);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].bucket, 1800);
+  EXPECT_EQ(points[0].delivery_attempts, 2);
+  EXPECT_EQ(points[1].bucket, 2700);
+  EXPECT_EQ(points[1].bounces, 1);
+  EXPECT_EQ(s->send_statistics(2000).size(), 1u);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DestinationsStoreContract, TopicsAndSubscriptions,
-                            TopicsAndSubscriptionsListInCreationOrder);
+                            TopicsAndSubscriptionsListInCreationOrder,
+                            StatisticsAreFoldedFromTheEventLogOnce);
 
 }  // namespace mailtally::storage::contract

@@ -25,11 +25,27 @@ struct TempDb {
   ~TempDb() { std::filesystem::remove_all(dir); }
 };
 
-// The contract's backend: a private file per test.
+// The contract's backend: a private file per test, its event log written by the SQLite sending
+// store as in the app.
 class SqliteBackend {
  public:
   using Store = SqliteDestinationsStore;
   std::unique_ptr<Store> open() { return SqliteDestinationsStore::open(db_.path); }
+  void log_send_bounce_delivery() {
+    auto events = SqliteSendingStore::open(db_.path);
+    domain::QueuedMessage m;
+    m.message_id = "m1";
+    m.recipients = {"a@x", "b@x"};
+    m.mail = "{}";
+    m.created_at = 1800;
+    events->enqueue(m, {{"Send", R"({"mail":{"destination":["a@x","b@x"]}})"}}, 1800.5);
+    domain::SendingStore::Completion c;
+    c.id = 1;
+    c.message_id = "m1";
+    c.events = {{"Bounce", R"({"bounce":{"bouncedRecipients":[{"emailAddress":"a@x"}]}})"},
+                {"Delivery", R"({"delivery":{}})"}};
+    events->complete({c}, 2700.0);
+  }
 
  private:
   TempDb db_;
@@ -41,37 +57,4 @@ namespace contract {
 INSTANTIATE_TYPED_TEST_SUITE_P(SqliteDestinationsStore, DestinationsStoreContract,
                                ::testing::Types<SqliteBackend>);
 }  // namespace contract
-
-namespace {
-
-TEST(DestinationsStore, StatisticsAreFoldedFromTheEventLogOnce) {
-  TempDb db;
-  auto events = SqliteSendingStore::open(db.path);
-  auto s = SqliteDestinationsStore::open(db.path);
-  domain::QueuedMessage m;
-  m.message_id = "m1";
-  m.recipients = {"a@x", "b@x"};
-  m.mail = "{}";
-  m.created_at = 1800;
-  events->enqueue(m, {{"Send", R"({"mail":{"destination":["a@x","b@x"]}})"}}, 1800.5);
-  domain::SendingStore::Completion c;
-  c.id = 1;
-  c.message_id = "m1";
-  c.events = {{"Bounce", R"({"bounce":{"bouncedRecipients":[{"emailAddress":"a@x"}]}})"},
-              {"Delivery", R"({"delivery":{}})"}};
-  events->complete({c}, 2700.0);
-  EXPECT_TRUE(s->send_statistics(0).empty());  // not folded yet
-  EXPECT_EQ(s->fold_send_statistics(2), 2u);
-  EXPECT_EQ(s->fold_send_statistics(100), 1u);
-  EXPECT_EQ(s->fold_send_statistics(100), 0u);  // nothing is counted twice
-  auto points = s->send_statistics(0);
-  ASSERT_EQ(points.size(), 2u);
-  EXPECT_EQ(points[0].bucket, 1800);
-  EXPECT_EQ(points[0].delivery_attempts, 2);
-  EXPECT_EQ(points[1].bucket, 2700);
-  EXPECT_EQ(points[1].bounces, 1);
-  EXPECT_EQ(s->send_statistics(2000).size(), 1u);
-}
-
-}  // namespace
 }  // namespace mailtally::storage
