@@ -1,7 +1,8 @@
-// PgDestinationsStore: the contract tests of SqliteDestinationsStore (destinations_store_test.cpp)
-// ported to PostgreSQL, plus folds on two nodes at once counting each event once. The tables
-// `events` and `event_cursors` belong to the sending component; these tests create them as that
-// component does.
+// PgDestinationsStore: the topics-and-subscriptions contract (storage/destinations_store_contract
+// .hpp, the same cases as SqliteDestinationsStore) on a fresh database per test, the send
+// statistics fold, and two nodes sharing topics and folding at once counting each event once. The
+// tables `events` and `event_cursors` belong to the sending component; these tests create them as
+// that component does.
 #include "storage/postgres/destinations_store.hpp"
 
 #include <gtest/gtest.h>
@@ -10,23 +11,13 @@
 #include <thread>
 
 #include "pg/test_database.hpp"
+#include "storage/destinations_store_contract.hpp"
 
 namespace mailtally::storage {
 namespace {
 
-constexpr std::string_view kTopic = "arn:aws:sns:us-east-1:123456789012:t";
-
-domain::SnsSubscription subscription(std::string arn, std::string endpoint) {
-  domain::SnsSubscription s;
-  s.arn = std::move(arn);
-  s.topic_arn = kTopic;
-  s.protocol = "http";
-  s.endpoint = std::move(endpoint);
-  s.token = "tok-" + s.arn;
-  s.confirmed = false;
-  s.created_at = 1;
-  return s;
-}
+using contract::kTopic;
+using contract::subscription;
 
 void create_events_table(const std::string& url) {
   pg::Connection(url).exec(
@@ -45,51 +36,33 @@ void log_event(pg::Connection& conn, std::int64_t seq, std::string_view type,
       {seq, type, record, at});
 }
 
-TEST(PgDestinationsStore, TopicsAndSubscriptions) {
-  pg::testing::TestDatabase db;
-  pg::Pool pool(db.url());
-  auto s = PgDestinationsStore::open(pool);
-  domain::SnsTopic t{std::string(kTopic), "t", "Shown", 1};
-  EXPECT_EQ(s->create_topic(t).display_name, "Shown");
-  t.display_name = "other";
-  EXPECT_EQ(s->create_topic(t).display_name, "Shown");  // idempotent: the first one stays
-  EXPECT_EQ(s->list_topics().size(), 1u);
-  EXPECT_EQ(s->get_topic(kTopic)->created_at, 1);
+// The contract's backend: one database per test, with the sending component's event tables.
+class PgBackend {
+ public:
+  using Store = PgDestinationsStore;
+  PgBackend() { create_events_table(db_.url()); }
+  std::unique_ptr<Store> open() { return PgDestinationsStore::open(pool_); }
+  void log_send_bounce_delivery() {
+    pg::Connection log(db_.url());
+    log_event(log, 1, "Send", R"({"mail":{"destination":["a@x","b@x"]}})", 1800.5);
+    log_event(log, 2, "Bounce", R"({"bounce":{"bouncedRecipients":[{"emailAddress":"a@x"}]}})",
+              2700.0);
+    log_event(log, 3, "Delivery", R"({"delivery":{}})", 2700.0);
+  }
 
-  auto a = s->subscribe(subscription(std::string(kTopic) + ":a", "http://h/a"));
-  EXPECT_EQ(s->subscribe(subscription(std::string(kTopic) + ":other", "http://h/a")).arn, a.arn);
-  s->subscribe(subscription(std::string(kTopic) + ":b", "http://h/b"));
-  EXPECT_EQ(s->subscriptions(kTopic).size(), 2u);
-  EXPECT_EQ(s->subscriptions("").size(), 2u);
-  EXPECT_FALSE(s->confirm(kTopic, "wrong"));
-  auto confirmed = s->confirm(kTopic, a.token);
-  ASSERT_TRUE(confirmed);
-  EXPECT_TRUE(confirmed->confirmed);
-  EXPECT_TRUE(s->subscriptions(kTopic)[0].confirmed);
-  EXPECT_FALSE(s->subscriptions(kTopic)[1].confirmed);
-  EXPECT_TRUE(s->unsubscribe(a.arn));
-  EXPECT_FALSE(s->unsubscribe(a.arn));
-  EXPECT_TRUE(s->delete_topic(kTopic));
-  EXPECT_FALSE(s->delete_topic(kTopic));
-  EXPECT_TRUE(s->subscriptions("").empty());  // cascade
-  EXPECT_FALSE(s->get_topic(kTopic));
-  // A subscription needs its topic.
-  EXPECT_THROW(s->subscribe(subscription("x", "http://h/x")), std::runtime_error);
-}
+ private:
+  pg::testing::TestDatabase db_;
+  pg::Pool pool_{db_.url()};
+};
 
-TEST(PgDestinationsStore, TopicsAndSubscriptionsListInCreationOrder) {
-  pg::testing::TestDatabase db;
-  pg::Pool pool(db.url());
-  auto s = PgDestinationsStore::open(pool);
-  s->create_topic({"arn:b", "b", "", 2});
-  s->create_topic({"arn:c", "c", "", 1});
-  s->create_topic({"arn:a", "a", "", 2});
-  auto topics = s->list_topics();
-  ASSERT_EQ(topics.size(), 3u);
-  EXPECT_EQ(topics[0].arn, "arn:c");
-  EXPECT_EQ(topics[1].arn, "arn:a");
-  EXPECT_EQ(topics[2].arn, "arn:b");
-}
+}  // namespace
+
+namespace contract {
+INSTANTIATE_TYPED_TEST_SUITE_P(PgDestinationsStore, DestinationsStoreContract,
+                               ::testing::Types<PgBackend>);
+}  // namespace contract
+
+namespace {
 
 TEST(PgDestinationsStore, TwoNodesShareTopicsAndSubscriptions) {
   pg::testing::TestDatabase db;
@@ -116,7 +89,8 @@ TEST(PgDestinationsStore, TwoNodesShareTopicsAndSubscriptions) {
   EXPECT_TRUE(b->list_topics().empty());
 }
 
-TEST(PgDestinationsStore, StatisticsAreFoldedFromTheEventLogOnce) {
+// After the contract's StatisticsAreFoldedFromTheEventLogOnce (the same first three events):
+TEST(PgDestinationsStore, StatisticsFoldComplaintsRejectsAndOddRecords) {
   pg::testing::TestDatabase db;
   create_events_table(db.url());
   pg::Pool pool(db.url());
@@ -126,17 +100,7 @@ TEST(PgDestinationsStore, StatisticsAreFoldedFromTheEventLogOnce) {
   log_event(log, 2, "Bounce", R"({"bounce":{"bouncedRecipients":[{"emailAddress":"a@x"}]}})",
             2700.0);
   log_event(log, 3, "Delivery", R"({"delivery":{}})", 2700.0);
-  EXPECT_TRUE(s->send_statistics(0).empty());  // not folded yet
-  EXPECT_EQ(s->fold_send_statistics(2), 2u);
-  EXPECT_EQ(s->fold_send_statistics(100), 1u);
-  EXPECT_EQ(s->fold_send_statistics(100), 0u);  // nothing is counted twice
-  auto points = s->send_statistics(0);
-  ASSERT_EQ(points.size(), 2u);
-  EXPECT_EQ(points[0].bucket, 1800);
-  EXPECT_EQ(points[0].delivery_attempts, 2);
-  EXPECT_EQ(points[1].bucket, 2700);
-  EXPECT_EQ(points[1].bounces, 1);
-  EXPECT_EQ(s->send_statistics(2000).size(), 1u);
+  ASSERT_EQ(s->fold_send_statistics(100), 3u);
 
   // Complaints and rejects; a later fold adds to an interval; a path that is not an array or
   // is missing counts 0; gaps in seq (rolled-back inserts) are fine; a NUL escape is fine.
@@ -149,7 +113,7 @@ TEST(PgDestinationsStore, StatisticsAreFoldedFromTheEventLogOnce) {
   log_event(log, 15, "Reject", R"({"mail":{"destination":["\\u0000"]}})", 1805);
   EXPECT_EQ(s->fold_send_statistics(0), 0u);
   EXPECT_EQ(s->fold_send_statistics(SIZE_MAX), 6u);
-  points = s->send_statistics(1800);
+  auto points = s->send_statistics(1800);
   ASSERT_EQ(points.size(), 2u);
   EXPECT_EQ(points[0].bucket, 1800);
   EXPECT_EQ(points[0].delivery_attempts, 3);

@@ -1,53 +1,35 @@
-// PgSuppressionStore: the contract tests of SqliteSuppressionStore (in sending_store_test.cpp)
-// ported to PostgreSQL, put_suppressed_in inside a caller's transaction, and two nodes.
+// PgSuppressionStore: the SuppressionStore contract (storage/suppression_store_contract.hpp, the
+// same cases as SqliteSuppressionStore) on a fresh database per test, plus case-insensitive
+// addresses, put_suppressed_in inside a caller's transaction, and two nodes.
 #include "storage/postgres/suppression_store.hpp"
 
 #include <gtest/gtest.h>
 
 #include "pg/test_database.hpp"
+#include "storage/suppression_store_contract.hpp"
 
 namespace mailtally::storage {
 namespace {
 
-TEST(PgSuppressionStore, PutListFilterDelete) {
-  pg::testing::TestDatabase db;
-  pg::Pool pool(db.url());
-  auto sup = PgSuppressionStore::open(pool);
-  EXPECT_TRUE(sup->account_suppressed_reasons().empty());
-  sup->set_account_suppressed_reasons({"BOUNCE"});
-  EXPECT_EQ(sup->account_suppressed_reasons(), std::vector<std::string>{"BOUNCE"});
-  sup->put_suppressed({"c@example.com", "COMPLAINT", 30, "", ""});
-  sup->put_suppressed({"a@example.com", "BOUNCE", 10, "", ""});
-  sup->put_suppressed({"b@example.com", "BOUNCE", 20, "", ""});
-  domain::SuppressionFilter f;
-  auto all = sup->list_suppressed(f);
-  ASSERT_EQ(all.size(), 3u);
-  EXPECT_EQ(all[0].email_address, "a@example.com");
-  f.reasons = {"BOUNCE"};
-  f.start = 15;
-  auto some = sup->list_suppressed(f);
-  ASSERT_EQ(some.size(), 1u);
-  EXPECT_EQ(some[0].email_address, "b@example.com");
-  f = {};
-  f.after = "a@example.com";
-  f.limit = 1;
-  auto page = sup->list_suppressed(f);
-  ASSERT_EQ(page.size(), 1u);
-  EXPECT_EQ(page[0].email_address, "b@example.com");
-  f = {};
-  f.reasons = {"COMPLAINT", "BOUNCE"};
-  f.end = 20;  // inclusive
-  EXPECT_EQ(sup->list_suppressed(f).size(), 2u);
-  f.limit = 0;
-  EXPECT_TRUE(sup->list_suppressed(f).empty());
-  EXPECT_TRUE(sup->delete_suppressed("B@example.com"));
-  EXPECT_FALSE(sup->delete_suppressed("b@example.com"));
-  EXPECT_FALSE(sup->get_suppressed("b@example.com"));
-  sup->set_account_suppressed_reasons({"BOUNCE", "COMPLAINT"});
-  EXPECT_EQ(sup->account_suppressed_reasons(), (std::vector<std::string>{"BOUNCE", "COMPLAINT"}));
-  sup->set_account_suppressed_reasons({});
-  EXPECT_TRUE(sup->account_suppressed_reasons().empty());
-}
+// The contract's backend: one database per test.
+class PgBackend {
+ public:
+  using Store = PgSuppressionStore;
+  std::unique_ptr<Store> open() { return PgSuppressionStore::open(pool_); }
+
+ private:
+  pg::testing::TestDatabase db_;
+  pg::Pool pool_{db_.url()};
+};
+
+}  // namespace
+
+namespace contract {
+INSTANTIATE_TYPED_TEST_SUITE_P(PgSuppressionStore, SuppressionStoreContract,
+                               ::testing::Types<PgBackend>);
+}  // namespace contract
+
+namespace {
 
 TEST(PgSuppressionStore, AddressesAreCaseInsensitiveAndAPutReplaces) {
   pg::testing::TestDatabase db;

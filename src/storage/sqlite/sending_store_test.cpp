@@ -1,5 +1,6 @@
 // SqliteSendingStore: migration, one-transaction enqueue, filters, exactly-once completion,
-// cursors that never move backward.
+// cursors that never move backward; and SqliteSuppressionStore: the SuppressionStore contract
+// (storage/suppression_store_contract.hpp, the same cases as PgSuppressionStore).
 #include "storage/sqlite/sending_store.hpp"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/suppression_store.hpp"
+#include "storage/suppression_store_contract.hpp"
 
 namespace mailtally::storage {
 namespace {
@@ -157,34 +159,24 @@ TEST(SendingStore, DeferralKeepsRemainingRecipientsUntilDue) {
   EXPECT_TRUE(s->queued(0, 10, 0, 1).empty());
 }
 
-TEST(SuppressionStore, PutListFilterDelete) {
-  TempDb db;
-  auto sup = SqliteSuppressionStore::open(db.path);
-  EXPECT_TRUE(sup->account_suppressed_reasons().empty());
-  sup->set_account_suppressed_reasons({"BOUNCE"});
-  EXPECT_EQ(sup->account_suppressed_reasons(), std::vector<std::string>{"BOUNCE"});
-  sup->put_suppressed({"c@example.com", "COMPLAINT", 30, "", ""});
-  sup->put_suppressed({"a@example.com", "BOUNCE", 10, "", ""});
-  sup->put_suppressed({"b@example.com", "BOUNCE", 20, "", ""});
-  domain::SuppressionFilter f;
-  auto all = sup->list_suppressed(f);
-  ASSERT_EQ(all.size(), 3u);
-  EXPECT_EQ(all[0].email_address, "a@example.com");
-  f.reasons = {"BOUNCE"};
-  f.start = 15;
-  auto some = sup->list_suppressed(f);
-  ASSERT_EQ(some.size(), 1u);
-  EXPECT_EQ(some[0].email_address, "b@example.com");
-  f = {};
-  f.after = "a@example.com";
-  f.limit = 1;
-  auto page = sup->list_suppressed(f);
-  ASSERT_EQ(page.size(), 1u);
-  EXPECT_EQ(page[0].email_address, "b@example.com");
-  EXPECT_TRUE(sup->delete_suppressed("B@example.com"));
-  EXPECT_FALSE(sup->delete_suppressed("b@example.com"));
-  EXPECT_FALSE(sup->get_suppressed("b@example.com"));
-}
+// The suppression contract's backend: a private file per test.
+class SqliteSuppressionBackend {
+ public:
+  using Store = SqliteSuppressionStore;
+  std::unique_ptr<Store> open() { return SqliteSuppressionStore::open(db_.path); }
+
+ private:
+  TempDb db_;
+};
+
+}  // namespace
+
+namespace contract {
+INSTANTIATE_TYPED_TEST_SUITE_P(SqliteSuppressionStore, SuppressionStoreContract,
+                               ::testing::Types<SqliteSuppressionBackend>);
+}  // namespace contract
+
+namespace {
 
 TEST(SendingStore, ConcurrentAsyncEnqueuesShareTransactionsAndAllCommit) {
   TempDb db;

@@ -1,14 +1,16 @@
-// SqliteTemplateStore: create/update/remove/get/list over the shared database file, name-ordered
-// pages, created_at kept by update, and a finished enqueue of the sending store (a Rendering
-// Failure) that never reaches the delivery queue.
+// SqliteTemplateStore: the TemplateStore contract (storage/template_store_contract.hpp, the same
+// cases as PgTemplateStore) over the shared database file, plus a finished enqueue of the sending
+// store (a Rendering Failure) that never reaches the delivery queue and a missing file.
 #include "storage/sqlite/template_store.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 
 #include "storage/sqlite/sending_store.hpp"
+#include "storage/template_store_contract.hpp"
 
 namespace mailtally::storage {
 namespace {
@@ -23,57 +25,26 @@ struct TempDb {
   ~TempDb() { std::filesystem::remove_all(dir); }
 };
 
-domain::EmailTemplate tpl(std::string name, double created) {
-  domain::EmailTemplate t;
-  t.name = std::move(name);
-  t.subject = "Hi {{n}}";
-  t.html = std::string("<p>\0</p>", 8);
-  t.created_at = created;
-  return t;
-}
+// The contract's backend: a private file per test, created by the sending store as in the app;
+// every open() is a new store object over that file.
+class SqliteBackend {
+ public:
+  using Store = SqliteTemplateStore;
+  std::unique_ptr<Store> open() { return SqliteTemplateStore::open(db_.path); }
 
-TEST(TemplateStore, CrudAndPages) {
-  TempDb db;
-  auto sending = SqliteSendingStore::open(db.path);  // creates the file
-  auto s = SqliteTemplateStore::open(db.path);
-  EXPECT_EQ(s->create(tpl("b", 2)), domain::TemplateWrite::Done);
-  EXPECT_EQ(s->create(tpl("a", 1)), domain::TemplateWrite::Done);
-  EXPECT_EQ(s->create(tpl("c", 3)), domain::TemplateWrite::Done);
-  EXPECT_EQ(s->create(tpl("a", 9)), domain::TemplateWrite::AlreadyExists);
-  auto a = s->get("a");
-  ASSERT_TRUE(a);
-  EXPECT_EQ(a->subject, "Hi {{n}}");
-  EXPECT_FALSE(a->text);
-  EXPECT_EQ(a->html, std::string("<p>\0</p>", 8));
-  EXPECT_EQ(a->created_at, 1);
+ private:
+  TempDb db_;
+  std::unique_ptr<SqliteSendingStore> sending_ = SqliteSendingStore::open(db_.path);
+};
 
-  domain::EmailTemplate changed = tpl("a", 99);
-  changed.subject.reset();
-  changed.text = "t";
-  EXPECT_EQ(s->update(changed), domain::TemplateWrite::Done);
-  a = s->get("a");
-  EXPECT_FALSE(a->subject);
-  EXPECT_EQ(a->text, "t");
-  EXPECT_EQ(a->created_at, 1);  // kept
-  EXPECT_EQ(s->update(tpl("zz", 1)), domain::TemplateWrite::NotFound);
+}  // namespace
 
-  auto page = s->list("", 2);
-  ASSERT_EQ(page.size(), 2u);
-  EXPECT_EQ(page[0].name, "a");
-  EXPECT_EQ(page[1].name, "b");
-  page = s->list("b", 2);
-  ASSERT_EQ(page.size(), 1u);
-  EXPECT_EQ(page[0].name, "c");
-  EXPECT_EQ(page[0].created_at, 3);
+namespace contract {
+INSTANTIATE_TYPED_TEST_SUITE_P(SqliteTemplateStore, TemplateStoreContract,
+                               ::testing::Types<SqliteBackend>);
+}  // namespace contract
 
-  EXPECT_EQ(s->remove("b"), domain::TemplateWrite::Done);
-  EXPECT_EQ(s->remove("b"), domain::TemplateWrite::NotFound);
-  EXPECT_FALSE(s->get("b"));
-
-  // Visible to a second store over the same file (as v1 and v2 share one store).
-  auto again = SqliteTemplateStore::open(db.path);
-  EXPECT_EQ(again->list("", 10).size(), 2u);
-}
+namespace {
 
 TEST(TemplateStore, FinishedMessagesAreNeverQueued) {
   TempDb db;
