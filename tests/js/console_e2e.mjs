@@ -188,7 +188,11 @@ const scenarios = {
     await dialog.getByLabel('Bounce', { exact: true }).check();
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'detached' });
-    const rowText = await page.getByRole('row').filter({ hasText: args.destination }).innerText();
+    // The table re-reads the set after the save: wait (bounded) for the new type to show, then
+    // report what the row says either way.
+    const row = page.getByRole('row').filter({ hasText: args.destination });
+    await row.filter({ hasText: 'Bounce' }).waitFor({ timeout: 10000 }).catch(() => {});
+    const rowText = await row.innerText();
     return { nameDisabled, enabledChecked, dimension, rowText };
   },
 
