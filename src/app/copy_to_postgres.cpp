@@ -13,6 +13,7 @@
 #include "base/clock.hpp"
 #include "pg/pool.hpp"
 #include "sqlite/connection.hpp"
+#include "storage/sqlite/sending_store.hpp"
 
 namespace mailtally::app {
 namespace {
@@ -139,6 +140,11 @@ CopyReport copy_to_postgres(const std::string& data_dir, const std::string& data
     throw std::runtime_error("no mailtally data dir at " + data_dir + " (no mailtally.db)");
   }
   base::SystemClock clock;
+  {
+    // Indexes what the intake log holds beyond the tables (a server killed before it could),
+    // so that the copy has every acknowledged message.
+    auto indexed = storage::SqliteSendingStore::open(main_db.string());
+  }
   {
     // Creates (migrates) every PostgreSQL schema; its stores are closed again before the copy.
     auto backend = Backend::open({"", database, 2}, clock);

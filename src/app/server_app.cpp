@@ -161,6 +161,7 @@ int serve(const ServeOptions& options) {
   sending::SendQuota quota(clock, options.max_24_hour_send, options.max_send_rate,
                            backend->statistics());
   quota.set_shared(backend->shared());
+  quota.set_before_read([sending_store] { sending_store->wait_readable(); });
   domain::AccountSettings account;
   account.sandbox = options.sandbox;
   account.max_24_hour_send = options.max_24_hour_send;
@@ -203,6 +204,17 @@ int serve(const ServeOptions& options) {
     external.notify();
   };
   sending::DeliveryWorker delivery(*sending_store, clock, delivery_options);
+  // Enqueues become readable a moment after they are acknowledged (the SQLite intake log): the
+  // background loops hear of them then. Removed before they go.
+  sending_store->set_readable_listener([&] {
+    delivery.notify();
+    dispatcher.notify();
+    external.notify();
+  });
+  struct ListenerReset {
+    domain::SendingStore& store;
+    ~ListenerReset() { store.set_readable_listener({}); }
+  } listener_reset{*sending_store};
   sending::Sender sender(*store, *sending_store, clock, account, [&] {
     delivery.notify();
     dispatcher.notify();

@@ -22,9 +22,13 @@
 #include <functional>
 #include <iterator>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "base/thread_name.hpp"
 
 namespace mailtally::base {
 
@@ -34,11 +38,16 @@ class BatchCommitter {
   using Apply = std::function<void(Job* first, Job* last)>;
   using Settle = std::function<void(Job& job, std::exception_ptr error)>;
 
-  BatchCommitter(Apply apply, Settle settle, std::size_t max_batch)
+  // `name`: the committer thread's name (base::name_this_thread).
+  BatchCommitter(Apply apply, Settle settle, std::size_t max_batch,
+                 std::string_view name = "commit")
       : apply_(std::move(apply)),
         settle_(std::move(settle)),
         max_batch_(max_batch == 0 ? 1 : max_batch) {
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this, name = std::string(name)] {
+      name_this_thread(name);
+      loop();
+    });
   }
   ~BatchCommitter() {
     {

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "base/crypto.hpp"
+#include "base/thread_name.hpp"
 #include "destinations/event_messages.hpp"
 #include "destinations/http_client.hpp"
 #include "destinations/sns_signer.hpp"
@@ -123,17 +124,12 @@ void ExternalDispatcher::start() {
     std::lock_guard lock(mu_);
     stopping_ = false;
   }
+  signal_.restart();
   manager_ = std::thread([this] { manage(); });
   confirmer_ = std::thread([this] { run_confirmations(); });
 }
 
-void ExternalDispatcher::notify() {
-  {
-    std::lock_guard lock(mu_);
-    ++generation_;
-  }
-  cv_.notify_all();
-}
+void ExternalDispatcher::notify() { signal_.notify(); }
 
 void ExternalDispatcher::stop() {
   {
@@ -142,6 +138,7 @@ void ExternalDispatcher::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  signal_.stop();
   if (manager_.joinable()) manager_.join();
   if (confirmer_.joinable()) confirmer_.join();
 }
@@ -150,16 +147,14 @@ void ExternalDispatcher::confirm_subscription(const domain::SnsSubscription& sub
   {
     std::lock_guard lock(mu_);
     confirmations_.push_back(subscription);
-    ++generation_;
   }
   cv_.notify_all();
 }
 
 bool ExternalDispatcher::wait(std::uint64_t& seen, std::chrono::milliseconds d) {
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, d, [&] { return stopping_ || generation_ != seen; });
-  seen = generation_;
-  return !stopping_;
+  bool running = signal_.wait_for(seen, d);
+  seen = signal_.generation();
+  return running;
 }
 
 bool ExternalDispatcher::sleep(std::chrono::milliseconds d, const std::atomic<bool>* removed) {
@@ -168,6 +163,7 @@ bool ExternalDispatcher::sleep(std::chrono::milliseconds d, const std::atomic<bo
 }
 
 void ExternalDispatcher::manage() {
+  base::name_this_thread("external");
   // On a timer only: notify() comes with every send and must not cost a configuration scan.
   do {
     try {
@@ -188,6 +184,7 @@ std::int64_t ExternalDispatcher::start_position(const domain::ConfigurationSetRe
   domain::EventFilter f;
   f.configuration_set = set.set.name;
   f.limit = 1000;
+  f.read_own_writes = false;
   std::int64_t position = 0;
   for (;;) {
     f.after = position;
@@ -246,6 +243,7 @@ void ExternalDispatcher::refresh() {
 }
 
 void ExternalDispatcher::run_worker(Worker& w) {
+  base::name_this_thread("external dest");
   HttpClient http(options_.http_timeout);
   AppendFile file;
   std::uint64_t seen = 0;
@@ -377,6 +375,7 @@ void ExternalDispatcher::run_worker(Worker& w) {
       f.configuration_set = w.set;
       f.after = cursor;
       f.limit = options_.batch;
+      f.read_own_writes = false;  // notified as events become readable
       batch = events_.events(f);
     } catch (const std::exception& ex) {
       std::fprintf(stderr, "mailtally: destination %s of %s: %s\n", w.name.c_str(), w.set.c_str(),
@@ -433,20 +432,16 @@ void ExternalDispatcher::run_worker(Worker& w) {
 }
 
 void ExternalDispatcher::run_confirmations() {
+  base::name_this_thread("sns confirm");
   HttpClient http(options_.http_timeout);
-  std::uint64_t seen = 0;
   for (;;) {
     std::optional<domain::SnsSubscription> next;
     {
-      std::lock_guard lock(mu_);
-      if (!confirmations_.empty()) {
-        next = std::move(confirmations_.front());
-        confirmations_.pop_front();
-      }
-    }
-    if (!next) {
-      if (!wait(seen, options_.poll)) return;
-      continue;
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !confirmations_.empty(); });
+      if (confirmations_.empty()) return;  // stopping
+      next = std::move(confirmations_.front());
+      confirmations_.pop_front();
     }
     SnsEnvelope env;
     env.type = "SubscriptionConfirmation";

@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/wake_signal.hpp"
 #include "domain/lease.hpp"
 #include "domain/sending_store.hpp"
 #include "domain/sns.hpp"
@@ -112,9 +113,9 @@ class ExternalDispatcher {
   ExternalTargets targets_;
   const ExternalOptions options_;
 
+  base::WakeSignal signal_;  // new events (notify()); stopped by stop()
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t generation_ = 0;                            // guarded by mu_
+  std::condition_variable cv_;                              // stop, removals, confirmations
   bool stopping_ = false;                                   // guarded by mu_
   std::deque<domain::SnsSubscription> confirmations_;       // guarded by mu_
   std::map<std::string, std::unique_ptr<Worker>> workers_;  // manager thread only

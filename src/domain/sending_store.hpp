@@ -72,6 +72,9 @@ struct EventFilter {
   std::optional<std::string> message_id;
   std::int64_t after = 0;  // only seq > after
   std::size_t limit = 100;
+  // Wait until every enqueue acknowledged before the call is readable (see wait_readable()).
+  // Readers that follow the log with a cursor and are notified of new events turn it off.
+  bool read_own_writes = true;
 };
 
 class SendingStore {
@@ -89,7 +92,18 @@ class SendingStore {
   // store's choosing; it must be short. Lets a caller hand the commit over and serve other
   // requests meanwhile; stores batch concurrent enqueues into one transaction. This default
   // commits on the calling thread.
+  // Stores with an asynchronous intake (SQLite: storage/intake/log.hpp) acknowledge an enqueue
+  // once it is durable and make it readable a moment later; their `done` gets id 0.
   using EnqueueDone = std::function<void(std::int64_t id, std::exception_ptr error)>;
+  // Returns once every enqueue acknowledged before the call is readable (queued(), claim(),
+  // events(), the mailbox, statistics). A no-op for stores whose enqueues are readable once
+  // acknowledged.
+  virtual void wait_readable() {}
+  // Stores with an asynchronous intake call `listener` (on their own thread, briefly) each time
+  // more enqueued messages became readable; others never do. Set before the store is used;
+  // an empty function removes it (before the listener's targets are destroyed).
+  virtual void set_readable_listener(std::function<void()> listener) { (void)listener; }
+
   virtual void enqueue_async(QueuedMessage message, std::vector<NewEvent> events, double now,
                              EnqueueDone done) {
     std::int64_t id = 0;

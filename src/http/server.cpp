@@ -19,6 +19,7 @@
 //   which makes its pending read or write fail at once. The descriptor is closed only after the
 //   connection left the server's list, so they never touch a reused descriptor.
 #include "http/server.hpp"
+#include "base/thread_name.hpp"
 
 #include <sys/socket.h>
 
@@ -31,6 +32,7 @@
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -189,6 +191,15 @@ class RequestParser final : public bhttp::basic_parser<true> {
 
 struct Connection;
 
+// Deferred responses completed on other threads (a commit thread finishing a batch of sends),
+// handed to the worker threads in bulk: the first completion of a burst posts one drain, the
+// ones that follow before it runs only queue. One wake-up per batch instead of one per request.
+struct CompletionInbox {
+  std::mutex mu;
+  std::vector<std::function<void()>> items;  // guarded by mu
+  bool drain_posted = false;                 // guarded by mu
+};
+
 struct Core {
   ServerOptions opt;
   Handler handler;
@@ -214,6 +225,9 @@ struct Core {
   std::optional<Strand> strand;  // accept loop and sweeper
   std::optional<Acceptor> acceptor;
   std::optional<Timer> sweep_timer;
+  // After ioc: queued completions own parked coroutine frames, which must go while the
+  // io_context (their sockets' reactor) still exists.
+  CompletionInbox inbox;
 };
 
 enum class Phase { none, idle, head, body, write };
@@ -394,17 +408,45 @@ bool Connection::append_response(const Response& res, bool head_request, bool ke
 // Parks the coroutine until `deferred` is completed, then resumes it on this connection's
 // executor. The work guard keeps the worker threads running until then, so a completion that
 // arrives during stop() still finds a live executor.
-Task<Deferred::Finisher> wait_for(Deferred& deferred) {
+// Runs the queued completions on this worker thread; a large batch is split with the other
+// workers. Handlers run inline: this is already a worker thread of the io_context.
+void drain(Core& core) {
+  std::vector<std::function<void()>> items;
+  {
+    std::lock_guard lock(core.inbox.mu);
+    items.swap(core.inbox.items);
+    core.inbox.drain_posted = false;
+  }
+  constexpr std::size_t kSplitAt = 16;
+  if (items.size() >= kSplitAt && core.opt.threads != 1) {
+    auto half = std::make_shared<std::vector<std::function<void()>>>(
+        std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(items.size() / 2)),
+        std::make_move_iterator(items.end()));
+    items.resize(items.size() / 2);
+    asio::post(*core.ioc, [half] {
+      for (auto& f : *half) f();
+    });
+  }
+  for (auto& f : items) f();
+}
+
+Task<Deferred::Finisher> wait_for(Core& core, Deferred& deferred) {
   auto executor = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<IoExecutor>,
                                           void(Deferred::Finisher)>(
-      [&deferred, executor](auto handler) {
+      [&core, &deferred, executor](auto handler) {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         auto guard = std::make_shared<asio::executor_work_guard<IoExecutor>>(executor);
-        deferred.on_complete([shared, guard, executor](Deferred::Finisher finish) {
-          asio::post(executor, [shared, guard, finish = std::move(finish)]() mutable {
-            (*shared)(std::move(finish));
-          });
+        deferred.on_complete([&core, shared, guard](Deferred::Finisher finish) {
+          bool post = false;
+          {
+            std::lock_guard lock(core.inbox.mu);
+            core.inbox.items.emplace_back([shared, guard, finish = std::move(finish)]() mutable {
+              (*shared)(std::move(finish));
+            });
+            post = !std::exchange(core.inbox.drain_posted, true);
+          }
+          if (post) asio::post(*core.ioc, [&core] { drain(core); });
         });
       },
       asio::use_awaitable_t<IoExecutor>{});
@@ -559,7 +601,7 @@ Task<> Connection::loop() {
       if (res.deferred) {
         std::shared_ptr<Deferred> deferred = std::move(res.deferred);
         set_phase(Phase::none);  // no timeout while the handler's work finishes
-        Deferred::Finisher finish = co_await wait_for(*deferred);
+        Deferred::Finisher finish = co_await wait_for(core, *deferred);
         res = finish();
       }
     } catch (...) {
@@ -629,6 +671,7 @@ StrandTask<> sweep_loop(Core& core) {
 }
 
 void run_worker(Core& core) {
+  base::name_this_thread("http");
   for (;;) {
     try {
       core.ioc->run();

@@ -1,4 +1,5 @@
 #include "metrics/compactor.hpp"
+#include "base/thread_name.hpp"
 
 #include <cstdio>
 #include <exception>
@@ -41,6 +42,7 @@ std::uint64_t Compactor::runs() const {
 }
 
 void Compactor::loop() {
+  base::name_this_thread("compactor");
   for (;;) {
     {
       std::unique_lock lock(mu_);

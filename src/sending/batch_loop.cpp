@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <exception>
 
+#include "base/thread_name.hpp"
+
 namespace mailtally::sending {
 
 BatchLoop::BatchLoop(std::string name, std::size_t threads, std::size_t batch,
@@ -19,41 +21,25 @@ BatchLoop::BatchLoop(std::string name, std::size_t threads, std::size_t batch,
 BatchLoop::~BatchLoop() { stop(); }
 
 void BatchLoop::start() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = false;
-  }
+  signal_.restart();
   for (std::size_t i = 0; i < threads_count_; ++i) threads_.emplace_back([this, i] { run(i); });
 }
 
-void BatchLoop::notify() {
-  {
-    std::lock_guard lock(mu_);
-    ++generation_;
-  }
-  cv_.notify_all();
-}
+void BatchLoop::notify() { signal_.notify(); }
 
 void BatchLoop::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  signal_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
 
 void BatchLoop::run(std::size_t index) {
+  base::name_this_thread(name_);
   // Linux: a thread's nice value is per thread (best effort: an error leaves the priority).
   if (background_) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
   for (;;) {
-    std::uint64_t seen;
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return;
-      seen = generation_;
-    }
+    const std::uint64_t seen = signal_.generation();
+    if (signal_.stopping()) return;
     std::size_t got = 0;
     bool failed = false;
     try {
@@ -63,13 +49,16 @@ void BatchLoop::run(std::size_t index) {
       std::fprintf(stderr, "mailtally: %s %zu: %s (will retry)\n", name_.c_str(), index, e.what());
     }
     if (!failed && got >= batch_) continue;  // more may be waiting
-    std::unique_lock lock(mu_);
     if (!failed && got > 0 && linger_.count() > 0) {
-      cv_.wait_for(lock, linger_, [&] { return stopping_; });
+      // Notifications do not end the linger: that is what lets work gather into one batch.
+      if (!signal_.sleep_for(linger_)) return;
       continue;
     }
-    cv_.wait_for(lock, failed ? poll_ * 10 : poll_,
-                 [&] { return stopping_ || (!failed && generation_ != seen); });
+    if (failed) {
+      if (!signal_.sleep_for(poll_ * 10)) return;
+    } else if (!signal_.wait_for(seen, poll_)) {
+      return;
+    }
   }
 }
 

@@ -1,20 +1,21 @@
 // A background loop that drains work in batches: each of `threads` threads calls `step(i)`
 // again at once while it returns a full batch, and otherwise sleeps until notify() or `poll`
-// passes. A step that throws is logged to stderr with `name` and retried after 10 × `poll`.
+// passes (notify() is cheap while the loop is busy: see base::WakeSignal). A step that throws is
+// logged to stderr with `name` and retried after 10 × `poll`.
 //
 // Threading: start() and stop() from one owning thread; notify() from any thread. stop() lets
 // the step in flight finish, then joins. The destructor stops.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "base/wake_signal.hpp"
 
 namespace mailtally::sending {
 
@@ -52,10 +53,7 @@ class BatchLoop {
   std::chrono::milliseconds linger_{0};
   bool background_ = false;
   std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t generation_ = 0;  // guarded by mu_; bumped by notify()
-  bool stopping_ = false;         // guarded by mu_
+  base::WakeSignal signal_;  // notify() and stop()
 };
 
 }  // namespace mailtally::sending

@@ -66,6 +66,7 @@ std::size_t EventDispatcher::run_once() {
   domain::EventFilter filter;
   filter.after = *position_;
   filter.limit = options_.batch;
+  filter.read_own_writes = false;  // notified as events become readable
   auto events = store_.events(filter);
   if (events.empty()) return 0;
 

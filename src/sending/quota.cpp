@@ -1,5 +1,6 @@
 #include "sending/quota.hpp"
 
+#include "base/thread_name.hpp"
 #include "sending/sender.hpp"
 
 #include <algorithm>
@@ -60,6 +61,7 @@ void SendQuota::start(std::chrono::milliseconds fold_period) {
   if (folder_.joinable()) return;
   stopping_ = false;
   folder_ = std::thread([this, fold_period] {
+    base::name_this_thread("quota fold");
     std::unique_lock lock(fold_mu_);
     while (!fold_cv_.wait_for(lock, fold_period, [this] { return stopping_; })) {
       lock.unlock();
@@ -141,6 +143,7 @@ double SendQuota::sent_last_24_hours() const {
 }
 
 std::vector<domain::SendDataPoint> SendQuota::send_statistics() const {
+  if (before_read_) before_read_();
   fold_all();
   return statistics_.send_statistics(bucket_of(now_seconds()) - kTwoWeeks + kBucket);
 }

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -41,6 +42,9 @@ class SendQuota final : public domain::SendingUsage {
   // whole account, erring on the safe side by at most one fold period of this node's sends.
   // The rate (MaxSendRate) stays per node. Call before start().
   void set_shared(bool shared) { shared_ = shared; }
+  // Before start(): run before send_statistics() reads, so that it counts every send
+  // acknowledged before the call (SendingStore::wait_readable).
+  void set_before_read(std::function<void()> before_read) { before_read_ = std::move(before_read); }
 
   void start(std::chrono::milliseconds fold_period = std::chrono::seconds(2));
   void stop();
@@ -78,6 +82,7 @@ class SendQuota final : public domain::SendingUsage {
   std::array<std::int64_t, kBuckets> pending_{};         // guarded by mu_
   bool shared_ = false;
 
+  std::function<void()> before_read_;
   std::mutex fold_mu_;  // guards stopping_ (with fold_cv_)
   std::condition_variable fold_cv_;
   bool stopping_ = false;

@@ -40,6 +40,7 @@
 #include <boost/asio/write.hpp>
 
 #include "auth/sigv4.hpp"
+#include "base/thread_name.hpp"
 #include "sending/sender.hpp"
 #include "smtp/session.hpp"
 #include "smtp/submission.hpp"
@@ -377,7 +378,11 @@ void Server::start() {
   }
   s.pool.emplace(std::max(1u, s.opt.submit_threads));
   unsigned n = std::max(1u, s.opt.io_threads);
-  for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  for (unsigned i = 0; i < n; ++i)
+    s.threads.emplace_back([&s] {
+      base::name_this_thread("smtp");
+      s.ioc.run();
+    });
 }
 
 std::uint16_t Server::port() const { return impl_->port; }

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "base/thread_name.hpp"
 #include "storage/sqlite/db.hpp"
 
 namespace mailtally::storage::sqlite {
@@ -24,6 +25,7 @@ Checkpointer::~Checkpointer() {
 }
 
 void Checkpointer::loop() {
+  base::name_this_thread("checkpoint");
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
   std::unique_lock lock(mu_);
   while (!cv_.wait_for(lock, interval_, [this] { return stopping_; })) {

@@ -172,6 +172,14 @@ CREATE TABLE send_statistics (
   rejects INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 7: how far the intake log (storage/intake/log.hpp) was indexed into these tables.
+    R"sql(
+CREATE TABLE intake_position (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  segment INTEGER NOT NULL,
+  byte_offset INTEGER NOT NULL
+) STRICT;
+)sql",
 };
 
 [[noreturn]] void refuse(const std::string& why) {

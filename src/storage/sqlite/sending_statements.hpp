@@ -69,11 +69,20 @@ inline constexpr Sql kAdvanceCursor{
 inline constexpr Sql kMessageForEvents{
     31, "SELECT configuration_set, mail, created_at FROM messages WHERE message_id = ?1"};
 
+// The intake log's indexing position (intake_position: one row).
+inline constexpr Sql kIntakePosition{34, "SELECT segment, byte_offset FROM intake_position"};
+inline constexpr Sql kSetIntakePosition{
+    35,
+    "INSERT INTO intake_position (id, segment, byte_offset) VALUES (1, ?1, ?2) "
+    "ON CONFLICT (id) DO UPDATE SET segment = excluded.segment, byte_offset = "
+    "excluded.byte_offset"};
+
 constexpr bool sending_slots_are_distinct() {
   constexpr const Sql* all[] = {
-      &kInsertMessage, &kInsertEvent,      &kQueued,          &kFinishMessage, &kInsertMailbox,
-      &kEvents,        &kMailbox,          &kMailboxMessage,  &kRawMessage,    &kGetCursor,
-      &kAdvanceCursor, &kMessageForEvents, &kEventsOfMessage, &kEventsOfSet};
+      &kInsertMessage,   &kInsertEvent, &kQueued,         &kFinishMessage,
+      &kInsertMailbox,   &kEvents,      &kMailbox,        &kMailboxMessage,
+      &kRawMessage,      &kGetCursor,   &kAdvanceCursor,  &kMessageForEvents,
+      &kEventsOfMessage, &kEventsOfSet, &kIntakePosition, &kSetIntakePosition};
   bool used[Connection::kMaxCachedStatements] = {};
   for (const Sql* sql : all) {
     if (sql->slot < 18 || sql->slot >= Connection::kMaxCachedStatements || used[sql->slot]) {

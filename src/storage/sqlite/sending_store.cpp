@@ -4,9 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <future>
 #include <stdexcept>
 
+#include "storage/intake/record.hpp"
 #include "storage/json_codec.hpp"
 #include "storage/sqlite/checkpointer.hpp"
 #include "storage/sqlite/connection_pool.hpp"
@@ -47,6 +51,24 @@ void insert_event(Connection& conn, std::string_view message_id, std::string_vie
       .run();
 }
 
+std::int64_t insert_message(Connection& conn, const domain::QueuedMessage& m,
+                            const std::vector<domain::NewEvent>& events, double now) {
+  use(conn, sqlite::kInsertMessage)
+      .bind(1, m.message_id)
+      .bind(2, m.configuration_set)
+      .bind(3, encode_strings(m.recipients))
+      .bind(4, m.mail)
+      .bind(5, m.raw)
+      .bind(6, std::int64_t{m.has_virus})
+      .bind(7, std::int64_t{m.tags_from_header})
+      .bind(8, m.created_at)
+      .run();
+  std::int64_t id = sqlite3_last_insert_rowid(conn.handle());
+  if (m.finished) use(conn, sqlite::kFinishMessage).bind(1, id).bind(2, now).run();
+  for (const auto& e : events) insert_event(conn, m.message_id, m.configuration_set, e, now);
+  return id;
+}
+
 }  // namespace
 
 std::unique_ptr<SqliteSendingStore> SqliteSendingStore::open(const std::string& path,
@@ -69,8 +91,11 @@ std::unique_ptr<SqliteSendingStore> SqliteSendingStore::open(const std::string& 
       [path, options] { return open_connection(path, options); }, options.max_connections);
   pool->adopt(std::move(first));
   auto checkpointer = std::make_unique<sqlite::Checkpointer>(open_connection(path, options));
-  return std::unique_ptr<SqliteSendingStore>(
+  std::unique_ptr<SqliteSendingStore> store(
       new SqliteSendingStore(std::move(pool), std::move(checkpointer)));
+  auto dir = std::filesystem::path(path).parent_path() / "intake";
+  store->start_intake(dir.string(), options.durability == Durability::PowerLoss);
+  return store;
 }
 
 namespace {
@@ -93,57 +118,207 @@ SqliteSendingStore::SqliteSendingStore(std::unique_ptr<sqlite::ConnectionPool> p
   });
 }
 
-SqliteSendingStore::~SqliteSendingStore() = default;
-
-std::uint64_t SqliteSendingStore::enqueue_batches() const { return committer_->batches(); }
-
-namespace {
-
-std::int64_t insert_message(Connection& conn, const domain::QueuedMessage& m,
-                            const std::vector<domain::NewEvent>& events, double now) {
-  use(conn, sqlite::kInsertMessage)
-      .bind(1, m.message_id)
-      .bind(2, m.configuration_set)
-      .bind(3, encode_strings(m.recipients))
-      .bind(4, m.mail)
-      .bind(5, m.raw)
-      .bind(6, std::int64_t{m.has_virus})
-      .bind(7, std::int64_t{m.tags_from_header})
-      .bind(8, m.created_at)
-      .run();
-  std::int64_t id = sqlite3_last_insert_rowid(conn.handle());
-  if (m.finished) use(conn, sqlite::kFinishMessage).bind(1, id).bind(2, now).run();
-  for (const auto& e : events) insert_event(conn, m.message_id, m.configuration_set, e, now);
-  return id;
+SqliteSendingStore::~SqliteSendingStore() {
+  intake_.reset();  // appends every enqueue submitted so far, then stops
+  {
+    std::lock_guard lock(indexed_mu_);
+    indexer_stopping_ = true;
+  }
+  appended_.stop();
+  if (indexer_.joinable()) indexer_.join();  // indexes the whole log first
 }
 
-}  // namespace
+void SqliteSendingStore::start_intake(const std::string& dir, bool sync) {
+  intake::Position stored;
+  {
+    auto conn = pool_->acquire();
+    auto s = use(*conn, sqlite::kIntakePosition);
+    if (s.step()) {
+      stored.segment = static_cast<std::uint64_t>(s.integer(0));
+      stored.offset = static_cast<std::uint64_t>(s.integer(1));
+    }
+  }
+  log_ = intake::Log::open(dir, sync, stored.segment);
+  // Without a stored position (a new database, or one from before the intake log) the log
+  // holds nothing indexed yet: start at its oldest segment.
+  read_from_ = stored.segment == 0 ? log_->begin() : stored;
+  indexed_ = read_from_;
+  // What a previous run acknowledged but did not index is indexed before anything is served.
+  while (index_some(16u << 20) > 0) {
+  }
+  {
+    std::lock_guard lock(indexed_mu_);
+    indexer_running_ = true;
+  }
+  indexer_ = std::thread([this] { run_indexer(); });
+  intake_ = std::make_unique<base::BatchCommitter<IntakeJob>>(
+      [this](IntakeJob* first, IntakeJob* last) {
+        std::vector<std::string> entries;
+        entries.reserve(static_cast<std::size_t>(last - first));
+        for (IntakeJob* j = first; j != last; ++j) entries.push_back(std::move(j->entry));
+        try {
+          log_->append(entries);
+        } catch (...) {
+          // A batch retried job by job needs its entries back.
+          for (IntakeJob* j = first; j != last; ++j) {
+            j->entry = std::move(entries[static_cast<std::size_t>(j - first)]);
+          }
+          throw;
+        }
+        appended_.notify();
+      },
+      [](IntakeJob& job, std::exception_ptr error) { job.done(0, error); }, 4096, "intake");
+}
+
+std::size_t SqliteSendingStore::index_some(std::size_t max_bytes) {
+  intake::Position next = read_from_;
+  auto payloads = log_->read(next, max_bytes);
+  if (payloads.empty()) {
+    // Nothing to index, but the reader may have moved past finished (or empty) segments.
+    read_from_ = next;
+    {
+      std::lock_guard lock(indexed_mu_);
+      indexed_ = next;
+    }
+    indexed_cv_.notify_all();
+    return 0;
+  }
+  std::vector<intake::Entry> entries;
+  entries.reserve(payloads.size());
+  for (const auto& p : payloads) {
+    auto e = intake::decode(p);
+    if (!e) {
+      std::fprintf(stderr, "mailtally: intake log: an entry that does not decode was skipped\n");
+      continue;
+    }
+    entries.push_back(std::move(*e));
+  }
+  auto store_position = [&next](Connection& conn) {
+    use(conn, sqlite::kSetIntakePosition)
+        .bind(1, static_cast<std::int64_t>(next.segment))
+        .bind(2, static_cast<std::int64_t>(next.offset))
+        .run();
+  };
+  try {
+    committer_->run([&](Connection& conn) {
+      for (const auto& e : entries) insert_message(conn, e.message, e.events, e.now);
+      store_position(conn);
+    });
+  } catch (const mailtally::sqlite::SqliteError& error) {
+    if ((error.code() & 0xff) != SQLITE_CONSTRAINT) throw;  // retried later, nothing skipped
+    // A constraint (a message id already stored): index the entries one by one and skip only
+    // the ones that cannot be stored, so the log never stalls on them.
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const auto& e = entries[i];
+      const bool last = i + 1 == entries.size();
+      try {
+        committer_->run([&](Connection& conn) {
+          insert_message(conn, e.message, e.events, e.now);
+          if (last) store_position(conn);
+        });
+      } catch (const mailtally::sqlite::SqliteError& one) {
+        if ((one.code() & 0xff) != SQLITE_CONSTRAINT) throw;
+        std::fprintf(stderr, "mailtally: intake log: message %s not indexed: %s\n",
+                     e.message.message_id.c_str(), one.what());
+        if (last) committer_->run(store_position);
+      }
+    }
+  }
+  read_from_ = next;
+  {
+    std::lock_guard lock(indexed_mu_);
+    indexed_ = next;
+  }
+  indexed_cv_.notify_all();
+  {
+    // Called under the lock, so that once set_readable_listener({}) returned it runs no more.
+    std::lock_guard lock(listener_mu_);
+    if (listener_) listener_();
+  }
+  log_->drop_before(next);
+  return payloads.size();
+}
+
+void SqliteSendingStore::run_indexer() {
+  base::name_this_thread("indexer");
+  for (;;) {
+    const std::uint64_t seen = appended_.generation();
+    std::size_t got = 0;
+    try {
+      got = index_some(8u << 20);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mailtally: indexer: %s (will retry)\n", e.what());
+      appended_.sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    if (got > 0) continue;
+    if (!appended_.wait_for(seen, std::chrono::milliseconds(200))) {
+      // Stopping: the intake thread is gone, so the log is complete; index the rest.
+      try {
+        while (index_some(16u << 20) > 0) {
+        }
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "mailtally: indexer: %s (the rest is indexed at the next start)\n",
+                     e.what());
+      }
+      std::lock_guard lock(indexed_mu_);
+      indexer_running_ = false;
+      indexed_cv_.notify_all();
+      return;
+    }
+  }
+}
+
+void SqliteSendingStore::wait_readable() {
+  const intake::Position target = log_->end();
+  appended_.notify();
+  std::unique_lock lock(indexed_mu_);
+  // Bounded: when the database refuses writes (disk full) reads go on with what is indexed.
+  indexed_cv_.wait_for(lock, std::chrono::seconds(30),
+                       [&] { return !indexer_running_ || indexed_ >= target; });
+}
+
+void SqliteSendingStore::set_readable_listener(std::function<void()> listener) {
+  std::lock_guard lock(listener_mu_);
+  listener_ = std::move(listener);
+}
+
+intake::Position SqliteSendingStore::indexed_position() const {
+  std::lock_guard lock(indexed_mu_);
+  return indexed_;
+}
+
+std::uint64_t SqliteSendingStore::enqueue_batches() const { return intake_->batches(); }
 
 std::int64_t SqliteSendingStore::enqueue(const domain::QueuedMessage& m,
                                          const std::vector<domain::NewEvent>& events, double now) {
-  std::int64_t id = 0;
-  committer_->run([&](Connection& conn) { id = insert_message(conn, m, events, now); });
-  return id;
+  std::promise<void> appended;
+  auto result = appended.get_future();
+  enqueue_async(m, events, now, [&appended](std::int64_t, std::exception_ptr error) {
+    if (error) {
+      appended.set_exception(error);
+    } else {
+      appended.set_value();
+    }
+  });
+  result.get();
+  wait_readable();
+  auto conn = pool_->acquire();
+  sqlite::Prepared q(*conn, "SELECT id FROM messages WHERE message_id = ?1");
+  q->bind(1, m.message_id);
+  if (!q->step())
+    throw std::runtime_error("sending store: message " + m.message_id + " not stored");
+  return q->integer(0);
 }
 
 void SqliteSendingStore::enqueue_async(domain::QueuedMessage m,
                                        std::vector<domain::NewEvent> events, double now,
                                        EnqueueDone done) {
-  // The job owns the message until its transaction ends; `id` is written by the committer
-  // thread before the same thread runs the completion.
-  struct Job {
-    domain::QueuedMessage message;
-    std::vector<domain::NewEvent> events;
-    std::int64_t id = 0;
-  };
-  auto job = std::make_shared<Job>(Job{std::move(m), std::move(events), 0});
-  committer_->submit(
-      [job, now](Connection& conn) {
-        job->id = insert_message(conn, job->message, job->events, now);
-      },
-      [job, done = std::move(done)](std::exception_ptr error) {
-        done(error ? 0 : job->id, error);
-      });
+  // Encoded here, on the caller's thread, so the intake thread only writes.
+  IntakeJob job;
+  intake::encode(intake::Entry{std::move(m), std::move(events), now}, job.entry);
+  job.done = std::move(done);
+  intake_->submit(std::move(job));
 }
 
 std::vector<domain::QueuedMessage> SqliteSendingStore::queued(std::int64_t after_id,
@@ -178,35 +353,38 @@ std::vector<domain::QueuedMessage> SqliteSendingStore::queued(std::int64_t after
 
 std::size_t SqliteSendingStore::complete(const std::vector<Completion>& completions, double now) {
   if (completions.empty()) return 0;
-  auto conn = pool_->acquire();
-  std::lock_guard lock(write_mu_);
-  sqlite::Transaction tx(*conn);
+  // Through the committer: its thread is the one writer of this database, so a completion
+  // batch never holds the write lock on a (lower-priority) delivery thread while sends wait.
   std::size_t applied = 0;
-  for (const auto& c : completions) {
-    if (c.defer) {
-      sqlite::Prepared d(*conn,
-                         "UPDATE messages SET remaining = ?2, next_attempt_at = ?3, attempts = ?4 "
-                         "WHERE id = ?1 AND state = 0");
-      d->bind(1, c.id)
-          .bind(2, encode_strings(c.defer->recipients))
-          .bind(3, c.defer->next_attempt_at)
-          .bind(4, std::int64_t{c.defer->attempts});
-      if (d->run() == 0) continue;
-    } else if (use(*conn, sqlite::kFinishMessage).bind(1, c.id).bind(2, now).run() == 0) {
-      continue;
+  committer_->run([&](Connection& conn) {
+    applied = 0;  // a batch that failed runs again alone
+    for (const auto& c : completions) {
+      if (c.defer) {
+        sqlite::Prepared d(
+            conn,
+            "UPDATE messages SET remaining = ?2, next_attempt_at = ?3, attempts = ?4 "
+            "WHERE id = ?1 AND state = 0");
+        d->bind(1, c.id)
+            .bind(2, encode_strings(c.defer->recipients))
+            .bind(3, c.defer->next_attempt_at)
+            .bind(4, std::int64_t{c.defer->attempts});
+        if (d->run() == 0) continue;
+      } else if (use(conn, sqlite::kFinishMessage).bind(1, c.id).bind(2, now).run() == 0) {
+        continue;
+      }
+      for (const auto& x : c.suppress) sqlite::put_suppressed_in(conn, x);
+      for (const auto& e : c.events) insert_event(conn, c.message_id, c.configuration_set, e, now);
+      for (const auto& r : c.mailbox_recipients) {
+        use(conn, sqlite::kInsertMailbox).bind(1, c.message_id).bind(2, r).bind(3, now).run();
+      }
+      ++applied;
     }
-    for (const auto& x : c.suppress) sqlite::put_suppressed_in(*conn, x);
-    for (const auto& e : c.events) insert_event(*conn, c.message_id, c.configuration_set, e, now);
-    for (const auto& r : c.mailbox_recipients) {
-      use(*conn, sqlite::kInsertMailbox).bind(1, c.message_id).bind(2, r).bind(3, now).run();
-    }
-    ++applied;
-  }
-  tx.commit();
+  });
   return applied;
 }
 
 std::vector<domain::LoggedEvent> SqliteSendingStore::events(const domain::EventFilter& f) {
+  if (f.read_own_writes) wait_readable();
   auto conn = pool_->acquire();
   auto s = use(*conn, f.message_id          ? sqlite::kEventsOfMessage
                       : f.configuration_set ? sqlite::kEventsOfSet
@@ -233,6 +411,7 @@ std::vector<domain::LoggedEvent> SqliteSendingStore::events(const domain::EventF
 
 std::vector<domain::MailboxEntry> SqliteSendingStore::mailbox(std::optional<std::string> recipient,
                                                               std::size_t limit) {
+  wait_readable();
   auto conn = pool_->acquire();
   auto s = use(*conn, sqlite::kMailbox);
   bind_opt(s, 1, recipient);
@@ -252,6 +431,7 @@ std::vector<domain::MailboxEntry> SqliteSendingStore::mailbox(std::optional<std:
 
 std::optional<domain::MailboxEntry> SqliteSendingStore::mailbox_message(
     std::string_view message_id) {
+  wait_readable();
   auto conn = pool_->acquire();
   auto s = use(*conn, sqlite::kMailboxMessage);
   s.bind(1, message_id);
@@ -267,6 +447,7 @@ std::optional<domain::MailboxEntry> SqliteSendingStore::mailbox_message(
 }
 
 std::optional<std::string> SqliteSendingStore::raw_message(std::string_view message_id) {
+  wait_readable();
   auto conn = pool_->acquire();
   auto s = use(*conn, sqlite::kRawMessage);
   s.bind(1, message_id);
@@ -276,21 +457,22 @@ std::optional<std::string> SqliteSendingStore::raw_message(std::string_view mess
 
 bool SqliteSendingStore::append_message_events(std::string_view message_id, const MakeEvents& make,
                                                double now) {
-  auto conn = pool_->acquire();
-  std::lock_guard lock(write_mu_);
-  sqlite::Transaction tx(*conn);
-  std::string set;
-  std::vector<domain::NewEvent> events;
-  {
-    auto s = use(*conn, sqlite::kMessageForEvents);
-    s.bind(1, message_id);
-    if (!s.step()) return false;
-    set = std::string(s.text(0));
-    events = make(s.text(1), s.real(2));
-  }
-  for (const auto& e : events) insert_event(*conn, message_id, set, e, now);
-  tx.commit();
-  return true;
+  wait_readable();  // the message may have been acknowledged a moment ago
+  bool found = false;
+  committer_->run([&](Connection& conn) {
+    std::string set;
+    std::vector<domain::NewEvent> events;
+    {
+      auto s = use(conn, sqlite::kMessageForEvents);
+      s.bind(1, message_id);
+      found = s.step();
+      if (!found) return;
+      set = std::string(s.text(0));
+      events = make(s.text(1), s.real(2));
+    }
+    for (const auto& e : events) insert_event(conn, message_id, set, e, now);
+  });
+  return found;
 }
 
 std::string SqliteSendingStore::server_secret(std::string_view name, std::string_view candidate) {
@@ -323,6 +505,7 @@ std::string SqliteSendingStore::server_secret(std::string_view name, std::string
 }
 
 std::size_t SqliteSendingStore::queue_depth() {
+  wait_readable();
   auto conn = pool_->acquire();
   // Uses the partial index messages_queued; not cached (monitoring only, no statement slot).
   return static_cast<std::size_t>(conn->query_int("SELECT count(*) FROM messages WHERE state = 0"));
@@ -339,11 +522,9 @@ std::optional<std::int64_t> SqliteSendingStore::cursor(std::string_view set,
 
 void SqliteSendingStore::advance_cursor(std::string_view set, std::string_view destination,
                                         std::int64_t seq) {
-  auto conn = pool_->acquire();
-  std::lock_guard lock(write_mu_);
-  sqlite::Transaction tx(*conn);
-  use(*conn, sqlite::kAdvanceCursor).bind(1, set).bind(2, destination).bind(3, seq).run();
-  tx.commit();
+  committer_->run([&](Connection& conn) {
+    use(conn, sqlite::kAdvanceCursor).bind(1, set).bind(2, destination).bind(3, seq).run();
+  });
 }
 
 }  // namespace mailtally::storage

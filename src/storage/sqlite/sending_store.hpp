@@ -1,20 +1,33 @@
 // The SQLite adapter of domain::SendingStore (queue, event log, mailbox, event cursors) over the
 // same database file as SqliteStore (schema migrations 2 and 3: relay deferrals).
 //
+// Intake: an enqueue is acknowledged once it is in the intake log (storage/intake/log.hpp, the
+// directory `intake` next to the database file): the "intake" thread appends every enqueue
+// waiting at that moment with one write. The "indexer" thread then copies the log into the
+// tables in large transactions, recording in each how far it got, so a restart (also after
+// kill -9) indexes exactly what was not yet indexed. The request path thus never waits for
+// SQLite (its commits, checkpoints, WAL restarts). wait_readable() (and every read that serves a
+// user: events() unless read_own_writes is off, the mailbox, raw_message) waits for the indexer.
+//
 // Threading: every method may be called from any number of threads. Reads borrow a pooled
-// connection; writes also take this store's write mutex and run in one BEGIN IMMEDIATE
-// transaction. Enqueues (sync and async) go through one group-commit thread that puts every
-// enqueue waiting at that moment into one transaction (serialized with other processes and with
-// SqliteStore by SQLite's write lock and its 5 s busy timeout). Durability as
-// SqliteOptions::durability says. Database failures throw std::runtime_error (sqlite::SqliteError).
+// connection; every write of this store (indexing, completions, cursors, events) runs on one
+// group-commit thread, which takes the process-wide write mutex per transaction. Durability as
+// SqliteOptions::durability says (PowerLoss: the intake log is also fdatasync'ed per batch).
+// Database failures throw std::runtime_error (sqlite::SqliteError).
 #pragma once
 
+#include <condition_variable>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
+#include "base/batch_committer.hpp"
+#include "base/wake_signal.hpp"
 #include "domain/sending_store.hpp"
+#include "storage/intake/log.hpp"
 #include "storage/sqlite/connection_pool.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
@@ -44,8 +57,12 @@ class SqliteSendingStore final : public domain::SendingStore {
                        const std::vector<domain::NewEvent>& events, double now) override;
   void enqueue_async(domain::QueuedMessage message, std::vector<domain::NewEvent> events,
                      double now, EnqueueDone done) override;
+  void wait_readable() override;
+  void set_readable_listener(std::function<void()> listener) override;
   // Enqueue transactions committed so far (each holds one or more messages).
   std::uint64_t enqueue_batches() const;
+  // Where the indexer got to in the intake log.
+  intake::Position indexed_position() const;
   std::vector<domain::QueuedMessage> queued(
       std::int64_t after_id, std::size_t limit, std::size_t shard, std::size_t shards,
       double due_by = std::numeric_limits<double>::infinity()) override;
@@ -68,14 +85,41 @@ class SqliteSendingStore final : public domain::SendingStore {
                       std::int64_t seq) override;
 
  private:
+  struct IntakeJob {
+    std::string entry;  // intake::encode()d
+    EnqueueDone done;
+  };
+
   SqliteSendingStore(std::unique_ptr<sqlite::ConnectionPool> pool,
                      std::unique_ptr<sqlite::Checkpointer> checkpointer);
+  // Opens the intake log and indexes what it holds beyond the stored position (open() only).
+  void start_intake(const std::string& dir, bool sync);
+  // Indexes up to `max_bytes` of the log; returns how many entries it took (indexer thread, and
+  // open() before that thread exists).
+  std::size_t index_some(std::size_t max_bytes);
+  void run_indexer();
 
   std::unique_ptr<sqlite::ConnectionPool> pool_;
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   std::mutex& write_mu_ = sqlite::shared_write_mutex();  // taken after a connection lease, held for
                                                          // the whole transaction
-  std::unique_ptr<sqlite::GroupCommitter> committer_;    // last: its thread uses the members above
+  std::unique_ptr<sqlite::GroupCommitter> committer_;    // its thread uses the members above
+  std::unique_ptr<intake::Log> log_;
+
+  // The indexer's progress.
+  mutable std::mutex indexed_mu_;
+  std::condition_variable indexed_cv_;  // indexed_ moved, or the indexer stopped
+  intake::Position indexed_;            // guarded by indexed_mu_
+  intake::Position read_from_;          // indexer thread only: the next entry to read
+  bool indexer_running_ = false;        // guarded by indexed_mu_
+  bool indexer_stopping_ = false;       // guarded by indexed_mu_
+
+  std::mutex listener_mu_;
+  std::function<void()> listener_;  // guarded by listener_mu_
+
+  base::WakeSignal appended_;  // the intake thread appended
+  std::thread indexer_;
+  std::unique_ptr<base::BatchCommitter<IntakeJob>> intake_;  // last: first to go
 };
 
 }  // namespace mailtally::storage

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "storage/intake/log.hpp"
+#include "storage/intake/record.hpp"
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/suppression_store.hpp"
 #include "storage/suppression_store_contract.hpp"
@@ -191,8 +193,8 @@ TEST(SendingStore, ConcurrentAsyncEnqueuesShareTransactionsAndAllCommit) {
       for (int i = 0; i < kPerThread; ++i) {
         auto id = "m" + std::to_string(t) + "-" + std::to_string(i);
         s->enqueue_async(message(id, "Set"), {{"Send", "{}"}}, 10,
-                         [&](std::int64_t qid, std::exception_ptr error) {
-                           (error || qid <= 0 ? failed : committed).fetch_add(1);
+                         [&](std::int64_t, std::exception_ptr error) {
+                           (error ? failed : committed).fetch_add(1);
                          });
       }
     });
@@ -206,14 +208,14 @@ TEST(SendingStore, ConcurrentAsyncEnqueuesShareTransactionsAndAllCommit) {
   domain::EventFilter f;
   f.limit = 10000;
   EXPECT_EQ(s->events(f).size(), std::size_t{kThreads * kPerThread + 1});
-  // Group commit: far fewer transactions than messages.
+  // Group commit: far fewer intake writes than messages.
   EXPECT_LT(s->enqueue_batches(), std::uint64_t{kThreads * kPerThread});
 }
 
-TEST(SendingStore, AFailingEnqueueFailsOnlyItselfInItsBatch) {
+TEST(SendingStore, ADuplicateMessageIdIsIndexedOnceAndDoesNotStallTheLog) {
   TempDb db;
   auto s = SqliteSendingStore::open(db.path);
-  s->enqueue(message("dup", ""), {{"Send", "{}"}}, 10);
+  const auto first = s->enqueue(message("dup", ""), {{"Send", "{}"}}, 10);
   std::vector<std::promise<bool>> results(3);
   const char* ids[] = {"a", "dup", "b"};  // "dup" violates the unique message id
   for (int i = 0; i < 3; ++i) {
@@ -222,11 +224,55 @@ TEST(SendingStore, AFailingEnqueueFailsOnlyItselfInItsBatch) {
                        results[static_cast<std::size_t>(i)].set_value(error == nullptr);
                      });
   }
-  EXPECT_TRUE(results[0].get_future().get());
-  EXPECT_FALSE(results[1].get_future().get());
-  EXPECT_TRUE(results[2].get_future().get());
-  EXPECT_EQ(s->queued(0, 100, 0, 1).size(), 3u);  // dup (first), a, b
-  EXPECT_THROW(s->enqueue(message("dup", ""), {}, 10), std::exception);
+  for (auto& r : results) EXPECT_TRUE(r.get_future().get());  // all durable in the intake log
+  s->wait_readable();
+  auto queued = s->queued(0, 100, 0, 1);
+  ASSERT_EQ(queued.size(), 3u);  // dup (first), a, b: the second "dup" was skipped whole
+  EXPECT_EQ(queued[0].id, first);
+  domain::EventFilter f;
+  EXPECT_EQ(s->events(f).size(), 3u);
+  EXPECT_GT(s->enqueue(message("after", ""), {}, 10), queued[2].id);  // the log goes on
+  EXPECT_EQ(s->queued(0, 100, 0, 1).size(), 4u);
+}
+
+TEST(SendingStore, AcknowledgedButUnindexedEntriesAreIndexedOnceAtOpen) {
+  TempDb db;
+  { auto s = SqliteSendingStore::open(db.path); }  // creates the database and its intake log
+  {
+    // What a process killed between acknowledging and indexing leaves behind.
+    auto log = intake::Log::open(db.dir + "/intake", false, 0);
+    std::vector<std::string> entries(2);
+    intake::encode(intake::Entry{message("k1", "Set"), {{"Send", "{\"n\":1}"}}, 11}, entries[0]);
+    intake::encode(intake::Entry{message("k2", "Set"), {{"Send", "{\"n\":2}"}}, 12}, entries[1]);
+    log->append(entries);
+  }
+  for (int round = 0; round < 2; ++round) {  // and a second open indexes nothing again
+    auto s = SqliteSendingStore::open(db.path);
+    auto queued = s->queued(0, 100, 0, 1);
+    ASSERT_EQ(queued.size(), 2u) << round;
+    EXPECT_EQ(queued[0].message_id, "k1");
+    EXPECT_EQ(queued[1].raw, std::string("raw\0bytes", 9));
+    domain::EventFilter f;
+    auto events = s->events(f);
+    ASSERT_EQ(events.size(), 2u) << round;
+    EXPECT_EQ(events[1].record, "{\"n\":2}");
+    EXPECT_EQ(events[1].created_at, 12);
+  }
+}
+
+TEST(SendingStore, TheReadableListenerHearsOfIndexedEnqueues) {
+  TempDb db;
+  auto s = SqliteSendingStore::open(db.path);
+  std::promise<void> heard;
+  std::atomic<bool> once{false};
+  s->set_readable_listener([&] {
+    if (!once.exchange(true)) heard.set_value();
+  });
+  s->enqueue_async(message("l1", ""), {{"Send", "{}"}}, 10,
+                   [](std::int64_t, std::exception_ptr) {});
+  EXPECT_EQ(heard.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  s->set_readable_listener({});
+  EXPECT_EQ(s->queued(0, 10, 0, 1).size(), 1u);
 }
 
 TEST(SendingStore, ClosingTheStoreCommitsEverythingSubmitted) {
