@@ -8,7 +8,7 @@ build_pkgs=(
   g++ cmake ninja-build pkg-config python3 python3-botocore
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libsqlite3-dev libsqlitecpp-dev libpq-dev libssl-dev zlib1g-dev libgmime-3.0-dev
-  libcli11-dev libtomlplusplus-dev libgumbo-dev libcurl4-openssl-dev
+  libcli11-dev libtomlplusplus-dev libgumbo-dev libcurl4-openssl-dev libjemalloc-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
