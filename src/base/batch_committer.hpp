@@ -38,14 +38,16 @@ class BatchCommitter {
   using Apply = std::function<void(Job* first, Job* last)>;
   using Settle = std::function<void(Job& job, std::exception_ptr error)>;
 
-  // `name`: the committer thread's name (base::name_this_thread).
+  // `name`: the committer thread's name (base::name_this_thread). `background`: the thread
+  // runs at a lower CPU priority (nice +5) than request handling.
   BatchCommitter(Apply apply, Settle settle, std::size_t max_batch,
-                 std::string_view name = "commit")
+                 std::string_view name = "commit", bool background = false)
       : apply_(std::move(apply)),
         settle_(std::move(settle)),
         max_batch_(max_batch == 0 ? 1 : max_batch) {
-    thread_ = std::thread([this, name = std::string(name)] {
+    thread_ = std::thread([this, name = std::string(name), background] {
       name_this_thread(name);
+      if (background) lower_this_thread_priority();
       loop();
     });
   }

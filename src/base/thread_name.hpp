@@ -9,4 +9,8 @@ namespace mailtally::base {
 
 void name_this_thread(std::string_view name);
 
+// Linux: nice +5 for the calling thread only (best effort), for background work that should
+// yield to request handling when both want the CPU.
+void lower_this_thread_priority();
+
 }  // namespace mailtally::base

@@ -30,6 +30,12 @@ Statement& Statement::bind(int index, std::string_view text) {
   return *this;
 }
 
+Statement& Statement::bind_unowned(int index, std::string_view text) {
+  int rc = sqlite3_bind_text(stmt_, index, text.data(), checked_size(text.size()), SQLITE_STATIC);
+  if (rc != SQLITE_OK) conn_->fail(rc, "bind text");
+  return *this;
+}
+
 Statement& Statement::bind(int index, double value) {
   int rc = sqlite3_bind_double(stmt_, index, value);
   if (rc != SQLITE_OK) conn_->fail(rc, "bind real");

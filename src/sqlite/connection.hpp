@@ -44,6 +44,9 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   Statement& bind(int index, std::string_view text);
+  // Like bind(text) without SQLite's copy: `text` must stay alive and unchanged until this
+  // Statement is destroyed (for large values: a message body, an event record).
+  Statement& bind_unowned(int index, std::string_view text);
   Statement& bind(int index, double value);
   Statement& bind(int index, std::int64_t value);
   Statement& bind_null(int index);

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -156,22 +158,42 @@ void Log::start_segment(std::uint64_t segment) {
   end_ = Position{segment, 0};
 }
 
+void Log::seal(std::string& frame) {
+  if (frame.size() < kHeader) throw std::logic_error("intake log: frame without its header");
+  std::string_view payload = std::string_view(frame).substr(kHeader);
+  if (payload.size() > kMaxFrame) throw std::runtime_error("intake log: entry too large");
+  std::string header;
+  put_u32(header, static_cast<std::uint32_t>(payload.size()));
+  put_u32(header, crc_of(payload));
+  frame.replace(0, kHeader, header);
+}
+
 void Log::append(const std::vector<std::string>& payloads) {
-  if (payloads.empty()) return;
-  std::string buf;
-  std::size_t total = 0;
-  for (const auto& p : payloads) total += kHeader + p.size();
-  buf.reserve(total);
+  std::vector<std::string> frames;
+  frames.reserve(payloads.size());
   for (const auto& p : payloads) {
-    if (p.size() > kMaxFrame) throw std::runtime_error("intake log: entry too large");
-    put_u32(buf, static_cast<std::uint32_t>(p.size()));
-    put_u32(buf, crc_of(p));
-    buf.append(p);
+    frames.emplace_back(kHeader, '\0');
+    frames.back().append(p);
+    seal(frames.back());
+  }
+  append_frames(frames);
+}
+
+void Log::append_frames(const std::vector<std::string>& frames) {
+  if (frames.empty()) return;
+  std::vector<iovec> iov;
+  iov.reserve(frames.size());
+  std::uint64_t total = 0;
+  for (const auto& f : frames) {
+    iov.push_back(iovec{const_cast<char*>(f.data()), f.size()});
+    total += f.size();
   }
   const Position before = end();
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    ssize_t n = ::write(write_fd_, buf.data() + done, buf.size() - done);
+  // One writev per IOV_MAX frames; a short write continues where it stopped.
+  std::size_t first = 0;
+  while (first < iov.size()) {
+    const int count = static_cast<int>(std::min<std::size_t>(iov.size() - first, IOV_MAX));
+    ssize_t n = ::writev(write_fd_, iov.data() + first, count);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int saved = errno;
@@ -183,7 +205,12 @@ void Log::append(const std::vector<std::string>& payloads) {
       errno = saved;
       fail("cannot write");
     }
-    done += static_cast<std::size_t>(n);
+    auto left = static_cast<std::size_t>(n);
+    while (first < iov.size() && left >= iov[first].iov_len) left -= iov[first++].iov_len;
+    if (left > 0) {
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+      iov[first].iov_len -= left;
+    }
   }
   if (sync_ && ::fdatasync(write_fd_) != 0) {
     int saved = errno;
@@ -193,7 +220,7 @@ void Log::append(const std::vector<std::string>& payloads) {
     errno = saved;
     fail("cannot sync");
   }
-  Position after{before.segment, before.offset + buf.size()};
+  Position after{before.segment, before.offset + total};
   {
     std::lock_guard lock(mu_);
     end_ = after;

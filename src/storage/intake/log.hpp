@@ -45,6 +45,13 @@ class Log {
   // ever read.
   void append(const std::vector<std::string>& payloads);
 
+  // The same for frames built by the callers (e.g. on many threads): each string is
+  // kFrameHeader reserved bytes followed by the payload, made a frame by seal().
+  void append_frames(const std::vector<std::string>& frames);
+  static constexpr std::size_t kFrameHeader = 8;
+  // Fills the reserved header of `frame` (length and CRC of the rest). Any thread.
+  static void seal(std::string& frame);
+
   // Everything appended so far ends here.
   Position end() const;
 

@@ -7,7 +7,7 @@
 
 namespace mailtally::storage::sqlite {
 
-GroupCommitter::GroupCommitter(Begin begin, std::size_t max_batch)
+GroupCommitter::GroupCommitter(Begin begin, std::size_t max_batch, bool background)
     : begin_(std::move(begin)),
       committer_(
           [this](Job* first, Job* last) {
@@ -16,7 +16,8 @@ GroupCommitter::GroupCommitter(Begin begin, std::size_t max_batch)
             for (Job* j = first; j != last; ++j) j->write(*lease.connection);
             tx.commit();
           },
-          [](Job& job, std::exception_ptr error) { job.done(error); }, max_batch) {}
+          [](Job& job, std::exception_ptr error) { job.done(error); }, max_batch, "commit",
+          background) {}
 
 GroupCommitter::~GroupCommitter() = default;
 

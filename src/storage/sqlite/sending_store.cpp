@@ -10,6 +10,7 @@
 #include <future>
 #include <stdexcept>
 
+#include "base/thread_name.hpp"
 #include "storage/intake/record.hpp"
 #include "storage/json_codec.hpp"
 #include "storage/sqlite/checkpointer.hpp"
@@ -46,7 +47,7 @@ void insert_event(Connection& conn, std::string_view message_id, std::string_vie
       .bind(1, message_id)
       .bind(2, set)
       .bind(3, e.event_type)
-      .bind(4, e.record)
+      .bind_unowned(4, e.record)
       .bind(5, now)
       .run();
 }
@@ -57,8 +58,8 @@ std::int64_t insert_message(Connection& conn, const domain::QueuedMessage& m,
       .bind(1, m.message_id)
       .bind(2, m.configuration_set)
       .bind(3, encode_strings(m.recipients))
-      .bind(4, m.mail)
-      .bind(5, m.raw)
+      .bind_unowned(4, m.mail)
+      .bind_unowned(5, m.raw)
       .bind(6, std::int64_t{m.has_virus})
       .bind(7, std::int64_t{m.tags_from_header})
       .bind(8, m.created_at)
@@ -112,10 +113,14 @@ struct WriteHold {
 SqliteSendingStore::SqliteSendingStore(std::unique_ptr<sqlite::ConnectionPool> pool,
                                        std::unique_ptr<sqlite::Checkpointer> checkpointer)
     : pool_(std::move(pool)), checkpointer_(std::move(checkpointer)) {
-  committer_ = std::make_unique<sqlite::GroupCommitter>([this] {
-    auto hold = std::make_shared<WriteHold>(*pool_, write_mu_);
-    return sqlite::GroupCommitter::Lease{&*hold->lease, hold};
-  });
+  // Background priority: no request waits for this thread but tracking hits and reads of
+  // what was just sent (wait_readable); sends are acknowledged by the intake thread.
+  committer_ = std::make_unique<sqlite::GroupCommitter>(
+      [this] {
+        auto hold = std::make_shared<WriteHold>(*pool_, write_mu_);
+        return sqlite::GroupCommitter::Lease{&*hold->lease, hold};
+      },
+      1024, true);
 }
 
 SqliteSendingStore::~SqliteSendingStore() {
@@ -157,7 +162,7 @@ void SqliteSendingStore::start_intake(const std::string& dir, bool sync) {
         entries.reserve(static_cast<std::size_t>(last - first));
         for (IntakeJob* j = first; j != last; ++j) entries.push_back(std::move(j->entry));
         try {
-          log_->append(entries);
+          log_->append_frames(entries);
         } catch (...) {
           // A batch retried job by job needs its entries back.
           for (IntakeJob* j = first; j != last; ++j) {
@@ -241,6 +246,7 @@ std::size_t SqliteSendingStore::index_some(std::size_t max_bytes) {
 
 void SqliteSendingStore::run_indexer() {
   base::name_this_thread("indexer");
+  base::lower_this_thread_priority();
   for (;;) {
     const std::uint64_t seen = appended_.generation();
     std::size_t got = 0;
@@ -316,7 +322,9 @@ void SqliteSendingStore::enqueue_async(domain::QueuedMessage m,
                                        EnqueueDone done) {
   // Encoded here, on the caller's thread, so the intake thread only writes.
   IntakeJob job;
+  job.entry.assign(intake::Log::kFrameHeader, '\0');
   intake::encode(intake::Entry{std::move(m), std::move(events), now}, job.entry);
+  intake::Log::seal(job.entry);
   job.done = std::move(done);
   intake_->submit(std::move(job));
 }

@@ -86,7 +86,7 @@ class SqliteSendingStore final : public domain::SendingStore {
 
  private:
   struct IntakeJob {
-    std::string entry;  // intake::encode()d
+    std::string entry;  // an intake::Log frame (sealed) of the intake::encode()d entry
     EnqueueDone done;
   };
 
