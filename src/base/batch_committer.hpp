@@ -39,7 +39,7 @@ class BatchCommitter {
   using Settle = std::function<void(Job& job, std::exception_ptr error)>;
 
   // `name`: the committer thread's name (base::name_this_thread). `background`: the thread
-  // runs at a lower CPU priority (nice +5) than request handling.
+  // runs at a lower CPU priority (base::lower_this_thread_priority) than request handling.
   BatchCommitter(Apply apply, Settle settle, std::size_t max_batch,
                  std::string_view name = "commit", bool background = false)
       : apply_(std::move(apply)),

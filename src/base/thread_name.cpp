@@ -13,6 +13,8 @@ void name_this_thread(std::string_view name) {
   ::pthread_setname_np(::pthread_self(), cut.c_str());
 }
 
-void lower_this_thread_priority() { ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5); }
+void lower_this_thread_priority() {
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice);
+}
 
 }  // namespace mailtally::base

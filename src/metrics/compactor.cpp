@@ -43,6 +43,7 @@ std::uint64_t Compactor::runs() const {
 
 void Compactor::loop() {
   base::name_this_thread("compactor");
+  base::lower_this_thread_priority();
   for (;;) {
     {
       std::unique_lock lock(mu_);

@@ -36,7 +36,7 @@ void BatchLoop::stop() {
 void BatchLoop::run(std::size_t index) {
   base::name_this_thread(name_);
   // Linux: a thread's nice value is per thread (best effort: an error leaves the priority).
-  if (background_) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
+  if (background_) base::lower_this_thread_priority();
   for (;;) {
     const std::uint64_t seen = signal_.generation();
     if (signal_.stopping()) return;

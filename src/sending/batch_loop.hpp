@@ -34,8 +34,8 @@ class BatchLoop {
   // that work arriving meanwhile is taken as one larger batch — fewer transactions under load,
   // at most `linger` more latency. Zero (the default) steps again at once when notified.
   void set_linger(std::chrono::milliseconds linger) { linger_ = linger; }
-  // Before start(): run the threads at a lower CPU priority (nice +5), so request handling
-  // wins when both want the CPU and background work catches up when it is free.
+  // Before start(): run the threads at a lower CPU priority (base::lower_this_thread_priority), so
+  // request handling wins when both want the CPU and background work catches up when it is free.
   void set_background(bool background) { background_ = background; }
 
   void start();

@@ -62,6 +62,7 @@ void SendQuota::start(std::chrono::milliseconds fold_period) {
   stopping_ = false;
   folder_ = std::thread([this, fold_period] {
     base::name_this_thread("quota fold");
+    base::lower_this_thread_priority();
     std::unique_lock lock(fold_mu_);
     while (!fold_cv_.wait_for(lock, fold_period, [this] { return stopping_; })) {
       lock.unlock();

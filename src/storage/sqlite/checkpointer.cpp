@@ -26,7 +26,7 @@ Checkpointer::~Checkpointer() {
 
 void Checkpointer::loop() {
   base::name_this_thread("checkpoint");
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
+  base::lower_this_thread_priority();
   std::unique_lock lock(mu_);
   while (!cv_.wait_for(lock, interval_, [this] { return stopping_; })) {
     lock.unlock();

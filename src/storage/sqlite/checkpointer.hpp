@@ -3,8 +3,9 @@
 // without blocking readers or writers), so writers' commits never do that copy themselves.
 // Connections keep a high wal_autocheckpoint (configure_connection) only as a backstop.
 //
-// Threading: owns one thread, at a lower CPU priority (nice +5); the destructor stops and
-// joins it. Checkpoint failures (e.g. SQLITE_BUSY) are ignored: the next round retries.
+// Threading: owns one thread, at a lower CPU priority (base::lower_this_thread_priority); the
+// destructor stops and joins it. Checkpoint failures (e.g. SQLITE_BUSY) are ignored: the next round
+// retries.
 #pragma once
 
 #include <chrono>

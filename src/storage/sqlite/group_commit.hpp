@@ -44,7 +44,7 @@ class GroupCommitter {
   using Begin = std::function<Lease()>;
 
   // `max_batch`: most jobs in one transaction.
-  // `background`: the committer thread runs at nice +5 (base::lower_this_thread_priority).
+  // `background`: the committer thread runs at a lower priority (base::lower_this_thread_priority).
   GroupCommitter(Begin begin, std::size_t max_batch = 1024, bool background = false);
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;

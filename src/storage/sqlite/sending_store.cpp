@@ -95,7 +95,8 @@ std::unique_ptr<SqliteSendingStore> SqliteSendingStore::open(const std::string& 
   std::unique_ptr<SqliteSendingStore> store(
       new SqliteSendingStore(std::move(pool), std::move(checkpointer)));
   auto dir = std::filesystem::path(path).parent_path() / "intake";
-  store->start_intake(dir.string(), options.durability == Durability::PowerLoss);
+  store->start_intake(dir.string(), options.durability == Durability::PowerLoss,
+                      options.intake_backlog_bytes);
   return store;
 }
 
@@ -133,7 +134,9 @@ SqliteSendingStore::~SqliteSendingStore() {
   if (indexer_.joinable()) indexer_.join();  // indexes the whole log first
 }
 
-void SqliteSendingStore::start_intake(const std::string& dir, bool sync) {
+void SqliteSendingStore::start_intake(const std::string& dir, bool sync,
+                                      std::uint64_t backlog_bytes) {
+  backlog_bytes_ = backlog_bytes;
   intake::Position stored;
   {
     auto conn = pool_->acquire();
@@ -161,6 +164,7 @@ void SqliteSendingStore::start_intake(const std::string& dir, bool sync) {
         std::vector<std::string> entries;
         entries.reserve(static_cast<std::size_t>(last - first));
         for (IntakeJob* j = first; j != last; ++j) entries.push_back(std::move(j->entry));
+        wait_for_index_room();
         try {
           log_->append_frames(entries);
         } catch (...) {
@@ -273,6 +277,26 @@ void SqliteSendingStore::run_indexer() {
       return;
     }
   }
+}
+
+namespace {
+
+// Bytes from `from` to `to` in the log, counting every segment in between as full.
+std::uint64_t bytes_between(const intake::Position& from, const intake::Position& to) {
+  if (to <= from) return 0;
+  if (to.segment == from.segment) return to.offset - from.offset;
+  return (to.segment - from.segment) * intake::Log::kSegmentBytes + to.offset - from.offset;
+}
+
+}  // namespace
+
+void SqliteSendingStore::wait_for_index_room() {
+  const intake::Position end = log_->end();
+  std::unique_lock lock(indexed_mu_);
+  auto behind = [&] { return bytes_between(indexed_, end) > backlog_bytes_; };
+  if (!behind()) return;
+  appended_.notify();
+  indexed_cv_.wait(lock, [&] { return !indexer_running_ || !behind(); });
 }
 
 void SqliteSendingStore::wait_readable() {

@@ -93,7 +93,9 @@ class SqliteSendingStore final : public domain::SendingStore {
   SqliteSendingStore(std::unique_ptr<sqlite::ConnectionPool> pool,
                      std::unique_ptr<sqlite::Checkpointer> checkpointer);
   // Opens the intake log and indexes what it holds beyond the stored position (open() only).
-  void start_intake(const std::string& dir, bool sync);
+  void start_intake(const std::string& dir, bool sync, std::uint64_t backlog_bytes);
+  // Waits while more than the allowed backlog of the intake log is unindexed (intake thread).
+  void wait_for_index_room();
   // Indexes up to `max_bytes` of the log; returns how many entries it took (indexer thread, and
   // open() before that thread exists).
   std::size_t index_some(std::size_t max_bytes);
@@ -113,6 +115,7 @@ class SqliteSendingStore final : public domain::SendingStore {
   intake::Position read_from_;          // indexer thread only: the next entry to read
   bool indexer_running_ = false;        // guarded by indexed_mu_
   bool indexer_stopping_ = false;       // guarded by indexed_mu_
+  std::uint64_t backlog_bytes_ = 0;     // SqliteOptions::intake_backlog_bytes
 
   std::mutex listener_mu_;
   std::function<void()> listener_;  // guarded by listener_mu_

@@ -260,6 +260,30 @@ TEST(SendingStore, AcknowledgedButUnindexedEntriesAreIndexedOnceAtOpen) {
   }
 }
 
+TEST(SendingStore, ABacklogBoundMakesAcknowledgingWaitForTheIndexerNotFail) {
+  TempDb db;
+  SqliteOptions o;
+  o.intake_backlog_bytes = 1;  // every batch waits until everything before it is indexed
+  auto s = SqliteSendingStore::open(db.path, o);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        std::promise<bool> done;
+        s->enqueue_async(
+            message("b" + std::to_string(t) + "-" + std::to_string(i), ""), {{"Send", "{}"}}, 10,
+            [&done](std::int64_t, std::exception_ptr error) { done.set_value(error == nullptr); });
+        if (done.get_future().get()) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 200);
+  s->wait_readable();
+  EXPECT_EQ(s->queued(0, 1000, 0, 1).size(), 200u);
+}
+
 TEST(SendingStore, TheReadableListenerHearsOfIndexedEnqueues) {
   TempDb db;
   auto s = SqliteSendingStore::open(db.path);

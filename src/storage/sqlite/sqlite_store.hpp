@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -57,6 +58,10 @@ struct SqliteOptions {
   // a read needs no file-lock system calls: measured here (a VM with costly syscalls) a point
   // read drops from ~4.6 us to ~1.0 us.
   bool exclusive_process = false;
+  // Sending store only: the most bytes of its intake log (storage/intake/log.hpp) that may wait
+  // to be indexed. Beyond it, acknowledging sends waits for the indexer, so that a sustained
+  // overload slows the senders down instead of growing the backlog without bound.
+  std::uint64_t intake_backlog_bytes = 1ull << 30;
 };
 
 class SqliteStore final : public domain::ConfigStore {
