@@ -50,7 +50,9 @@ std::vector<std::string> read_all(Log& log, Position& from) {
 
 std::vector<fs::path> segments(const std::string& dir) {
   std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".log") out.push_back(e.path());
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -168,6 +170,15 @@ TEST(IntakeLog, PositionsKeepGrowingAndOldSegmentsAreDropped) {
   log->drop_before(from);
   EXPECT_EQ(segments(dir.path).size(), 1u);
   EXPECT_EQ(log->begin().segment, 43u);
+}
+
+TEST(IntakeLog, OneProcessAtATime) {
+  TempDir dir;
+  auto first = Log::open(dir.path, false, 0);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(Log::open(dir.path, false, 0));  // the lock is held (per open file)
+  first.reset();
+  EXPECT_TRUE(Log::open(dir.path, false, 0));
 }
 
 TEST(IntakeLog, SegmentsRollOverAfterTheirSize) {

@@ -1,6 +1,7 @@
 #include "storage/intake/log.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -100,6 +101,7 @@ std::uint64_t intact_prefix(int fd, std::uint64_t size) {
 Log::Log(std::string dir, bool sync) : dir_(std::move(dir)), sync_(sync) {}
 
 Log::~Log() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
   if (write_fd_ >= 0) ::close(write_fd_);
   if (read_fd_ >= 0) ::close(read_fd_);
 }
@@ -107,6 +109,13 @@ Log::~Log() {
 std::unique_ptr<Log> Log::open(const std::string& dir, bool sync, std::uint64_t after_segment) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) fail("cannot create " + dir);
   std::unique_ptr<Log> log(new Log(dir, sync));
+  const std::string lock_path = dir + "/lock";
+  log->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (log->lock_fd_ < 0) fail("cannot open " + lock_path);
+  if (::flock(log->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return nullptr;  // another process has the log
+    fail("cannot lock " + lock_path);
+  }
   auto segments = list_segments(dir);
   std::uint64_t last = after_segment;
   if (!segments.empty()) {

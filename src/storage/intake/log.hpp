@@ -34,7 +34,10 @@ class Log {
  public:
   // Opens (creating, mode 0700) the log in `dir`. New frames go to a new segment numbered after
   // every existing one and after `after_segment` (the last position the indexer stored), so
-  // positions only grow. Throws std::runtime_error when the directory cannot be used.
+  // positions only grow. One process at a time: the log holds an exclusive lock on `DIR/lock`
+  // while open, and open() returns nullptr when another process holds it (a `mailtally keys`
+  // command next to a running server). Throws std::runtime_error when the directory cannot be
+  // used.
   static std::unique_ptr<Log> open(const std::string& dir, bool sync, std::uint64_t after_segment);
   ~Log();
   Log(const Log&) = delete;
@@ -81,6 +84,7 @@ class Log {
   const std::string dir_;
   const bool sync_;
   // Writer side (append's thread).
+  int lock_fd_ = -1;  // holds the flock for the log's lifetime
   int write_fd_ = -1;
   // Reader side (read's thread).
   int read_fd_ = -1;

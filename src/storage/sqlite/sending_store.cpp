@@ -125,6 +125,7 @@ SqliteSendingStore::SqliteSendingStore(std::unique_ptr<sqlite::ConnectionPool> p
 }
 
 SqliteSendingStore::~SqliteSendingStore() {
+  if (!log_) return;
   intake_.reset();  // appends every enqueue submitted so far, then stops
   {
     std::lock_guard lock(indexed_mu_);
@@ -147,6 +148,14 @@ void SqliteSendingStore::start_intake(const std::string& dir, bool sync,
     }
   }
   log_ = intake::Log::open(dir, sync, stored.segment);
+  if (!log_) {
+    // Another process (the server) owns the intake log: this one (a `mailtally keys` command,
+    // say) commits its rare enqueues straight into the tables and never indexes.
+    std::fprintf(stderr,
+                 "mailtally: the intake log of this data dir is in use by another process; "
+                 "sends from this process are committed directly\n");
+    return;
+  }
   // Without a stored position (a new database, or one from before the intake log) the log
   // holds nothing indexed yet: start at its oldest segment.
   read_from_ = stored.segment == 0 ? log_->begin() : stored;
@@ -291,6 +300,7 @@ std::uint64_t bytes_between(const intake::Position& from, const intake::Position
 }  // namespace
 
 void SqliteSendingStore::wait_for_index_room() {
+  if (!log_) return;
   const intake::Position end = log_->end();
   std::unique_lock lock(indexed_mu_);
   auto behind = [&] { return bytes_between(indexed_, end) > backlog_bytes_; };
@@ -300,6 +310,7 @@ void SqliteSendingStore::wait_for_index_room() {
 }
 
 void SqliteSendingStore::wait_readable() {
+  if (!log_) return;  // enqueues are committed before they are acknowledged
   const intake::Position target = log_->end();
   appended_.notify();
   std::unique_lock lock(indexed_mu_);
@@ -318,7 +329,9 @@ intake::Position SqliteSendingStore::indexed_position() const {
   return indexed_;
 }
 
-std::uint64_t SqliteSendingStore::enqueue_batches() const { return intake_->batches(); }
+std::uint64_t SqliteSendingStore::enqueue_batches() const {
+  return intake_ ? intake_->batches() : committer_->batches();
+}
 
 std::int64_t SqliteSendingStore::enqueue(const domain::QueuedMessage& m,
                                          const std::vector<domain::NewEvent>& events, double now) {
@@ -344,6 +357,22 @@ std::int64_t SqliteSendingStore::enqueue(const domain::QueuedMessage& m,
 void SqliteSendingStore::enqueue_async(domain::QueuedMessage m,
                                        std::vector<domain::NewEvent> events, double now,
                                        EnqueueDone done) {
+  if (!log_) {  // without the intake log (see start_intake): one group-committed transaction
+    struct Job {
+      domain::QueuedMessage message;
+      std::vector<domain::NewEvent> events;
+      std::int64_t id = 0;
+    };
+    auto job = std::make_shared<Job>(Job{std::move(m), std::move(events), 0});
+    committer_->submit(
+        [job, now](Connection& conn) {
+          job->id = insert_message(conn, job->message, job->events, now);
+        },
+        [job, done = std::move(done)](std::exception_ptr error) {
+          done(error ? 0 : job->id, error);
+        });
+    return;
+  }
   // Encoded here, on the caller's thread, so the intake thread only writes.
   IntakeJob job;
   job.entry.assign(intake::Log::kFrameHeader, '\0');
@@ -537,7 +566,7 @@ std::string SqliteSendingStore::server_secret(std::string_view name, std::string
 }
 
 std::size_t SqliteSendingStore::queue_depth() {
-  wait_readable();
+  // Monitoring (Prometheus scrapes): what is indexed, without waiting for the rest.
   auto conn = pool_->acquire();
   // Uses the partial index messages_queued; not cached (monitoring only, no statement slot).
   return static_cast<std::size_t>(conn->query_int("SELECT count(*) FROM messages WHERE state = 0"));

@@ -284,6 +284,24 @@ TEST(SendingStore, ABacklogBoundMakesAcknowledgingWaitForTheIndexerNotFail) {
   EXPECT_EQ(s->queued(0, 1000, 0, 1).size(), 200u);
 }
 
+TEST(SendingStore, ASecondOpenOfTheDataDirLeavesTheIntakeLogToTheFirst) {
+  TempDb db;
+  auto server = SqliteSendingStore::open(db.path);
+  server->enqueue(message("s1", ""), {{"Send", "{}"}}, 10);
+  {
+    // E.g. `mailtally keys create` next to the server (the intake lock is per open file, so a
+    // second open in one process stands in for a second process).
+    auto other = SqliteSendingStore::open(db.path);
+    EXPECT_GT(other->enqueue(message("o1", ""), {{"Send", "{}"}}, 10), 0);
+    EXPECT_EQ(other->queued(0, 10, 0, 1).size(), 2u);
+  }
+  server->enqueue(message("s2", ""), {{"Send", "{}"}}, 10);  // the server's log still works
+  EXPECT_EQ(server->queued(0, 10, 0, 1).size(), 3u);
+  server.reset();
+  auto reopened = SqliteSendingStore::open(db.path);
+  EXPECT_EQ(reopened->queued(0, 10, 0, 1).size(), 3u);
+}
+
 TEST(SendingStore, TheReadableListenerHearsOfIndexedEnqueues) {
   TempDb db;
   auto s = SqliteSendingStore::open(db.path);
