@@ -126,12 +126,8 @@ SqliteSendingStore::SqliteSendingStore(std::unique_ptr<sqlite::ConnectionPool> p
 
 SqliteSendingStore::~SqliteSendingStore() {
   if (!log_) return;
-  intake_.reset();  // appends every enqueue submitted so far, then stops
-  {
-    std::lock_guard lock(indexed_mu_);
-    indexer_stopping_ = true;
-  }
-  appended_.stop();
+  intake_.reset();                           // appends every enqueue submitted so far, then stops
+  appended_.stop();                          // the indexer indexes the rest of the log, then stops
   if (indexer_.joinable()) indexer_.join();  // indexes the whole log first
 }
 
@@ -263,29 +259,28 @@ void SqliteSendingStore::run_indexer() {
   for (;;) {
     const std::uint64_t seen = appended_.generation();
     std::size_t got = 0;
+    bool running = true;
     try {
       got = index_some(8u << 20);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "mailtally: indexer: %s (will retry)\n", e.what());
-      appended_.sleep_for(std::chrono::milliseconds(500));
-      continue;
+      running = appended_.sleep_for(std::chrono::milliseconds(500));
     }
-    if (got > 0) continue;
-    if (!appended_.wait_for(seen, std::chrono::milliseconds(200))) {
-      // Stopping: the intake thread is gone, so the log is complete; index the rest.
-      try {
-        while (index_some(16u << 20) > 0) {
-        }
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "mailtally: indexer: %s (the rest is indexed at the next start)\n",
-                     e.what());
-      }
-      std::lock_guard lock(indexed_mu_);
-      indexer_running_ = false;
-      indexed_cv_.notify_all();
-      return;
-    }
+    if (running && got == 0) running = appended_.wait_for(seen, std::chrono::milliseconds(200));
+    if (!running) break;
   }
+  // Stopping: the intake thread is gone, so the log is complete; index the rest (one attempt:
+  // what fails now is indexed at the next start).
+  try {
+    while (index_some(16u << 20) > 0) {
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mailtally: indexer: %s (the rest is indexed at the next start)\n",
+                 e.what());
+  }
+  std::lock_guard lock(indexed_mu_);
+  indexer_running_ = false;
+  indexed_cv_.notify_all();
 }
 
 namespace {

@@ -114,7 +114,6 @@ class SqliteSendingStore final : public domain::SendingStore {
   intake::Position indexed_;            // guarded by indexed_mu_
   intake::Position read_from_;          // indexer thread only: the next entry to read
   bool indexer_running_ = false;        // guarded by indexed_mu_
-  bool indexer_stopping_ = false;       // guarded by indexed_mu_
   std::uint64_t backlog_bytes_ = 0;     // SqliteOptions::intake_backlog_bytes
 
   std::mutex listener_mu_;
